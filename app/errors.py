@@ -1,0 +1,21 @@
+"""A mistake the user can fix: shown in place, translated, with a 4xx status."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """`message` is an English msgid with %(name)s placeholders; `params` fill them after translation."""
+
+    def __init__(self, message: str, status: int = 400, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.params = params
+
+    def translated(self, gettext) -> str:
+        text = gettext(self.message)
+        if not self.params:
+            return text
+        # Control names inside the message are msgids too (LabelRef): translate them as well.
+        params = {k: gettext(v) if getattr(v, "is_label", False) else v for k, v in self.params.items()}
+        return text % params

@@ -1,0 +1,74 @@
+"""create_app(): static files, one router per lab, languages and the error handlers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.config import Settings
+from app.errors import UserError
+from app.i18n import N_, load_translations
+from app.routes import filters, home
+from app.templating import Templates, is_htmx
+from app.uploads import LRUBytesCache
+
+STATUS_MESSAGES = {
+    404: N_("There is no page at this address."),
+    405: N_("This address does not accept that kind of request."),
+    413: N_("The request is too large."),
+}
+
+
+def error_response(request: Request, status: int, message: str) -> HTMLResponse:
+    """The message in place for htmx (into the form's error region), or as a page otherwise."""
+    templates: Templates = request.app.state.templates
+    if is_htmx(request):
+        trigger = request.headers.get("hx-trigger") or ""
+        target = f"#{trigger}-error" if trigger.isidentifier() or "-" in trigger else "#page-error"
+        return templates.response(
+            request,
+            "_error.html",
+            {"message": message},
+            status_code=status,
+            headers={"HX-Retarget": target, "HX-Reswap": "innerHTML"},
+        )
+    return templates.response(
+        request, "error.html", {"message": message, "status": status}, status_code=status
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="CNN Playground", version="0.1.0")
+    translations = load_translations(settings.locales_dir)
+    app.state.settings = settings
+    app.state.templates = Templates(settings.templates_dir, translations)
+    app.state.uploads = LRUBytesCache(settings.upload_cache_bytes)
+    app.state.results = LRUBytesCache(settings.result_cache_bytes)
+
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    app.include_router(home.router)
+    app.include_router(filters.router)
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> HTMLResponse:
+        message = exc.translated(app.state.templates.gettext(request))
+        return error_response(request, exc.status, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        gettext = app.state.templates.gettext(request)
+        default = STATUS_MESSAGES.get(exc.status_code, N_("Something about this request is wrong."))
+        return error_response(request, exc.status_code, gettext(default))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        gettext = app.state.templates.gettext(request)
+        names = ", ".join(str(err["loc"][-1]) for err in exc.errors())
+        message = gettext("Some values in this request are missing or not valid: %(names)s.")
+        return error_response(request, 422, message % {"names": names})
+
+    return app

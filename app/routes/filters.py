@@ -1,0 +1,219 @@
+"""The Filters lab: GET /filters (page or htmx fragment), its PNGs, and image uploads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams, UploadFile
+
+from app import filterlab
+from app.errors import UserError
+from app.filterlab import FilterState
+from app.i18n import N_
+from app.render import clipped_grey, diverging_rgb, png_bytes, symmetric_limit
+from app.samples import SAMPLES
+from app.templating import is_htmx
+from app.uploads import CachedUpload, content_id, decode_image
+from engine.kernels import KERNELS
+
+router = APIRouter()
+
+IMAGE_VIEWS = ("input", "map", "clip", "partial")
+
+
+def _lab_context(request: Request, state: FilterState, params: QueryParams) -> dict:
+    settings = request.app.state.settings
+    result = filterlab.compute(
+        state, request.app.state.uploads, request.app.state.results, settings.static_dir / "samples"
+    )
+    explanation = filterlab.explain(state, result)
+    upload = request.app.state.uploads.get(state.upload) if state.upload else None
+    limits = [symmetric_limit(result.maps[i]) for i in range(len(result.maps))]
+    return {
+        "state": state,
+        "form": form_values(state),
+        "result": result,
+        "limits": limits,
+        "formulas": filterlab.shape_formulas(state, result),
+        "explanation": explanation,
+        "upload": upload,
+        "error": None,
+    }
+
+
+def form_values(state: FilterState) -> dict:
+    return {
+        "sample": state.sample or "",
+        "upload": state.upload or "",
+        "res": str(state.res),
+        "colour": state.colour,
+        "f": list(state.filters),
+        "kernel": state.kernel_text,
+        "size": str(state.size),
+        "sigma": f"{state.sigma:g}",
+        "bias": f"{state.bias:g}",
+        "stride": str(state.stride),
+        "padding": state.padding,
+        "pad": str(state.pad),
+        "mode": state.mode,
+        "dilation": str(state.dilation),
+        "op": state.op,
+        "m": str(state.map_index),
+        "row": "" if state.row is None else str(state.row),
+        "col": "" if state.col is None else str(state.col),
+    }
+
+
+def raw_form_values(params: QueryParams) -> dict:
+    """What the user typed, over the defaults: the form is shown again as it was, mistakes and all."""
+    values = form_values(FilterState())
+    for key in values:
+        if key == "f":
+            if "f" in params:
+                values["f"] = params.getlist("f")
+        elif key in params:
+            values[key] = params.get(key)[:filterlab.MAX_KERNEL_TEXT]
+    return values
+
+
+def _page_context() -> dict:
+    return {"samples": SAMPLES, "kernels": KERNELS, "filterlab": filterlab}
+
+
+def _render(request: Request, context: dict, status: int = 200, headers=None) -> HTMLResponse:
+    templates = request.app.state.templates
+    return templates.page_or_fragment(
+        request,
+        "filters/page.html",
+        "filters/_lab.html",
+        {**_page_context(), **context},
+        status_code=status,
+        headers=headers,
+    )
+
+
+@router.get("/filters", response_class=HTMLResponse)
+def filters_page(request: Request) -> Response:
+    params = request.query_params
+    try:
+        state = filterlab.parse_state(params)
+        action = params.get("action")
+        if action:
+            filterlab.apply_editor_action(state, action, params.get("load"))
+            url = f"/filters?{state.query()}"
+            if not is_htmx(request):
+                return RedirectResponse(url, status_code=303)
+            context = _lab_context(request, state, params)
+            return _render(request, context, headers={"HX-Push-Url": url})
+        context = _lab_context(request, state, params)
+    except UserError as error:
+        if is_htmx(request):
+            raise
+        gettext = request.app.state.templates.gettext(request)
+        context = {
+            "state": None,
+            "form": raw_form_values(params),
+            "result": None,
+            "error": error.translated(gettext),
+            "upload": None,
+        }
+        return _render(request, context, status=error.status)
+    return _render(request, context)
+
+
+@router.get("/filters/image.png")
+def filters_image(
+    request: Request,
+    view: Annotated[str, Query()] = "map",
+    index: Annotated[int, Query(ge=0, le=filterlab.MAX_BANK - 1)] = 0,
+    channel: Annotated[int, Query(ge=0, le=2)] = 0,
+) -> Response:
+    if view not in IMAGE_VIEWS:
+        raise UserError(N_("Unknown image view '%(name)s'."), status=404, name=view[:20])
+    state = filterlab.parse_state(request.query_params)
+    settings = request.app.state.settings
+    result = filterlab.compute(
+        state, request.app.state.uploads, request.app.state.results, settings.static_dir / "samples"
+    )
+    index = min(index, len(result.maps) - 1)
+    if view == "input":
+        pixels = clipped_grey(result.image.transpose(1, 2, 0))
+        pixels = pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
+    elif view == "map":
+        values = result.maps[index]
+        pixels = diverging_rgb(values, symmetric_limit(values))
+    elif view == "clip":
+        pixels = clipped_grey(result.maps[index])
+    else:
+        if result.partials is None:
+            raise UserError(N_("Per-channel maps exist only for colour (RGB) images."))
+        channel_values = result.partials[index]
+        # One scale for the three channels, so their sizes can be compared by eye.
+        pixels = diverging_rgb(channel_values[channel], symmetric_limit(channel_values))
+    # Same query, same picture: the browser may keep it. Uploads are content-addressed.
+    headers = {"Cache-Control": "private, max-age=3600"}
+    return Response(png_bytes(pixels), media_type="image/png", headers=headers)
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """Read the request body, refusing it as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def too_large(limit: int) -> UserError:
+    return UserError(
+        N_("The file is larger than the %(limit)s MB upload limit. Choose a smaller image."),
+        status=413,
+        limit=f"{limit / (1024 * 1024):g}",
+    )
+
+
+UPLOAD_OVERHEAD = 64 * 1024  # multipart headers and the other form fields
+
+
+@router.post("/filters/upload", response_class=HTMLResponse)
+async def filters_upload(request: Request) -> Response:
+    settings = request.app.state.settings
+    body = await read_limited_body(request, settings.max_upload_bytes + UPLOAD_OVERHEAD)
+    request._body = body  # Starlette parses the form from the body we have already read
+    form = await request.form(max_files=1, max_fields=200, max_part_size=1024 * 1024)
+    upload = form.get("image")
+    if not isinstance(upload, UploadFile):
+        raise UserError(N_("No file was attached. Choose an image file to upload."))
+    data = await upload.read()
+    if len(data) > settings.max_upload_bytes:
+        raise too_large(settings.max_upload_bytes)
+    filename = (upload.filename or "image")[:120]
+    image = await run_in_threadpool(decode_image, data, settings.max_image_pixels)
+    upload_id = content_id(data)
+    cached = CachedUpload(upload_id, filename, image)
+    request.app.state.uploads.put(upload_id, cached, cached.nbytes)
+
+    # Keep the user's other settings; the upload replaces the sample.
+    fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    fields = [(k, v) for k, v in fields if k not in ("sample", "upload", "row", "col", "action")]
+    params = QueryParams([*fields, ("upload", upload_id)])
+    try:
+        state = filterlab.parse_state(params)
+    except UserError:
+        state = filterlab.parse_state(QueryParams([("upload", upload_id)]))
+    url = f"/filters?{state.query()}"
+    if not is_htmx(request):
+        return RedirectResponse(url, status_code=303)
+    context = await run_in_threadpool(_lab_context, request, state, params)
+    return _render(request, context, headers={"HX-Push-Url": url})
+
+
