@@ -26,8 +26,7 @@ bench: $(STAMP)
 
 # Re-extract the message catalog and merge it into both languages.
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python scripts/i18n_sync.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

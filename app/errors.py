@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """`message` is an English msgid with %(name)s placeholders; `params` fill them after translation."""
+    """`message` is an English msgid with %(name)s placeholders, filled from `params`."""
 
     def __init__(self, message: str, status: int = 400, **params: object) -> None:
         super().__init__(message)
@@ -17,5 +17,7 @@ class UserError(Exception):
         if not self.params:
             return text
         # Control names inside the message are msgids too (LabelRef): translate them as well.
-        params = {k: gettext(v) if getattr(v, "is_label", False) else v for k, v in self.params.items()}
+        params = {
+            k: gettext(v) if getattr(v, "is_label", False) else v for k, v in self.params.items()
+        }
         return text % params

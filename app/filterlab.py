@@ -384,7 +384,12 @@ def compute(state: FilterState, uploads: LRUBytesCache, results: LRUBytesCache, 
     partials = None
     if channels == 3:
         partials = channel_partials(
-            image, bank.astype(np.float32), state.stride, state.padding_arg, state.dilation, state.mode
+            image,
+            bank.astype(np.float32),
+            state.stride,
+            state.padding_arg,
+            state.dilation,
+            state.mode,
         )
     result = FilterResult(image, source, bank, original_shapes, maps, partials, pads)
     results.put(key, result, result.nbytes)
@@ -446,7 +451,9 @@ def shape_formulas(state: FilterState, result: FilterResult) -> list[AxisFormula
         (N_("width"), width, kw, result.pads[1]),
     ):
         out = output_size(n, k, state.stride, pads, state.dilation)
-        formulas.append(AxisFormula(name, n, k, pads[0], pads[1], state.dilation, state.stride, out))
+        formulas.append(
+            AxisFormula(name, n, k, pads[0], pads[1], state.dilation, state.stride, out)
+        )
     return formulas
 
 

@@ -32,7 +32,7 @@ LANGUAGES = {
 
 
 def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated later, where the request's language is known."""
+    """Mark a string for extraction; it is translated where the request's language is known."""
     return message
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
@@ -15,6 +17,8 @@ from app.routes import filters, home
 from app.templating import Templates, is_htmx
 from app.uploads import LRUBytesCache
 
+ERROR_TARGET = re.compile(r"#[a-z][a-z0-9-]{0,40}")
+
 STATUS_MESSAGES = {
     404: N_("There is no page at this address."),
     405: N_("This address does not accept that kind of request."),
@@ -26,8 +30,9 @@ def error_response(request: Request, status: int, message: str) -> HTMLResponse:
     """The message in place for htmx (into the form's error region), or as a page otherwise."""
     templates: Templates = request.app.state.templates
     if is_htmx(request):
-        trigger = request.headers.get("hx-trigger") or ""
-        target = f"#{trigger}-error" if trigger.isidentifier() or "-" in trigger else "#page-error"
+        # A form names its own error region (hx-headers); anything else lands at the page's top.
+        declared = request.headers.get("x-error-target") or ""
+        target = declared if ERROR_TARGET.fullmatch(declared) else "#page-error"
         return templates.response(
             request,
             "_error.html",

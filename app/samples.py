@@ -54,7 +54,12 @@ SYNTHETIC = {
 SAMPLES = {
     sample.name: sample
     for sample in [
-        Sample("astronaut", N_("Astronaut"), N_("Eileen Collins, NASA (public domain)"), "astronaut.png"),
+        Sample(
+            "astronaut",
+            N_("Astronaut"),
+            N_("Eileen Collins, NASA (public domain)"),
+            "astronaut.png",
+        ),
         Sample("cat", N_("Cat"), N_("Chelsea, by Stéfan van der Walt (CC0)"), "chelsea.png"),
         Sample("coffee", N_("Coffee"), N_("by Rachel Michetti (CC0)"), "coffee.png"),
         Sample("camera", N_("Camera"), N_("by Lav Varshney (CC0)"), "camera.png"),

@@ -10,7 +10,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from app.i18n import LANGUAGES, choose_locale, LANG_COOKIE
+from app.i18n import LANG_COOKIE, LANGUAGES, choose_locale
 
 HTMX_VERSION = "2.0.11"
 

@@ -39,9 +39,7 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
             top = 255.0
         grey = np.clip(grey / top * 255.0, 0, 255).astype(np.float32)
         return np.repeat(grey[:, :, None], 3, axis=2)
-    if mode == "P":
-        img = img.convert("RGBA")
-    elif mode in ("LA", "La", "PA", "RGBa"):
+    if mode == "P" or mode in ("LA", "La", "PA", "RGBa"):
         img = img.convert("RGBA")
     if img.mode == "RGBA":
         background = Image.new("RGBA", img.size, (255, 255, 255, 255))
@@ -66,7 +64,7 @@ def decode_image(data: bytes, max_pixels: int, working_size: int = WORKING_SIZE)
             file_format = img.format or "?"
             source_mode = img.mode
             if file_format == "JPEG":
-                # Let the JPEG decoder shrink by a power of two while it decodes: fast and memory-safe.
+                # The JPEG decoder can shrink by a power of two as it decodes: fast, low memory.
                 img.draft("RGB", (working_size, working_size))
             img.seek(0)  # GIF and WebP animations: the first frame
             img.load()
@@ -74,8 +72,8 @@ def decode_image(data: bytes, max_pixels: int, working_size: int = WORKING_SIZE)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UserError(
             N_(
-                "This image has too many pixels to open safely (the limit is %(limit)s megapixels). "
-                "Shrink it and try again."
+                "This image has too many pixels to open safely (the limit is %(limit)s "
+                "megapixels). Shrink it and try again."
             ),
             status=413,
             limit=f"{max_pixels / 1e6:g}",

@@ -1,5 +1,5 @@
 """What lies behind one output value of a 2-D convolution: its receptive field, the patch, the
-element-wise products and their sum. The Filters lab's "explain this pixel" view shows these numbers.
+element-wise products and their sum, as the Filters lab's "explain this pixel" view shows them.
 
 Everything here is a plain loop over one output position, so it doubles as a readable reference.
 """
@@ -51,7 +51,8 @@ def explain_pixel(
     top, left = row * sh, col * sw
     rows_padded = top + dh * np.arange(kh)
     cols_padded = left + dw * np.arange(kw)
-    if rows_padded[-1] >= padded.shape[1] or cols_padded[-1] >= padded.shape[2] or row < 0 or col < 0:
+    outside = rows_padded[-1] >= padded.shape[1] or cols_padded[-1] >= padded.shape[2]
+    if outside or row < 0 or col < 0:
         raise ValueError(f"Output position ({row}, {col}) is outside the feature map.")
     patch = padded[:, rows_padded[:, None], cols_padded[None, :]]  # (C, KH, KW)
     products = patch * kernel

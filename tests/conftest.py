@@ -1,7 +1,11 @@
 import io
+import socket
+import threading
+import time
 
 import numpy as np
 import pytest
+import uvicorn
 from PIL import Image
 
 
@@ -19,3 +23,34 @@ def png_file(width: int = 40, height: int = 30, mode: str = "RGB", seed: int = 0
 @pytest.fixture
 def make_png():
     return png_file
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """Start the app with given settings on a free port in a thread; stopped at session end."""
+    from app.main import create_app
+
+    servers = []
+
+    def start(settings=None) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.time() + 20
+        while not server.started:
+            if time.time() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -69,14 +68,14 @@ def form_values(state: FilterState) -> dict:
 
 
 def raw_form_values(params: QueryParams) -> dict:
-    """What the user typed, over the defaults: the form is shown again as it was, mistakes and all."""
+    """What the user typed, over the defaults: the form comes back as it was, mistakes and all."""
     values = form_values(FilterState())
     for key in values:
         if key == "f":
             if "f" in params:
                 values["f"] = params.getlist("f")
         elif key in params:
-            values[key] = params.get(key)[:filterlab.MAX_KERNEL_TEXT]
+            values[key] = params.get(key)[: filterlab.MAX_KERNEL_TEXT]
     return values
 
 
@@ -110,6 +109,8 @@ def filters_page(request: Request) -> Response:
             context = _lab_context(request, state, params)
             return _render(request, context, headers={"HX-Push-Url": url})
         context = _lab_context(request, state, params)
+        # htmx would push the raw form; the canonical query is shorter and has nothing stale.
+        headers = {"HX-Push-Url": f"/filters?{state.query()}"} if is_htmx(request) else None
     except UserError as error:
         if is_htmx(request):
             raise
@@ -122,7 +123,7 @@ def filters_page(request: Request) -> Response:
             "upload": None,
         }
         return _render(request, context, status=error.status)
-    return _render(request, context)
+    return _render(request, context, headers=headers)
 
 
 @router.get("/filters/image.png")
@@ -204,7 +205,9 @@ async def filters_upload(request: Request) -> Response:
 
     # Keep the user's other settings; the upload replaces the sample.
     fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-    fields = [(k, v) for k, v in fields if k not in ("sample", "upload", "row", "col", "action")]
+    fields = [
+        (k, v) for k, v in fields if k not in ("source", "sample", "upload", "row", "col", "action")
+    ]
     params = QueryParams([*fields, ("upload", upload_id)])
     try:
         state = filterlab.parse_state(params)
@@ -215,5 +218,3 @@ async def filters_upload(request: Request) -> Response:
         return RedirectResponse(url, status_code=303)
     context = await run_in_threadpool(_lab_context, request, state, params)
     return _render(request, context, headers={"HX-Push-Url": url})
-
-

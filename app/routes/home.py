@@ -66,7 +66,8 @@ LABS = [
         "title": N_("Optimizers"),
         "url": None,
         "teaches": N_(
-            "Gradient descent, SGD, momentum, schedules, AdaGrad, RMSProp and Adam on loss surfaces."
+            "Gradient descent, SGD, momentum, schedules, AdaGrad, RMSProp and Adam on loss "
+            "surfaces."
         ),
     },
 ]

@@ -17,3 +17,5 @@ def client(settings):
 
 
 HX = {"HX-Request": "true"}
+HX_UPLOAD = {**HX, "X-Error-Target": "#upload-form-error"}
+HX_CONTROLS = {**HX, "X-Error-Target": "#controls-error"}

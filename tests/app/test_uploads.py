@@ -33,7 +33,8 @@ def test_each_allowed_format_decodes(fmt):
 
 def test_sixteen_bit_grey_is_rescaled_not_clipped():
     values = np.array([[0, 65535], [32768, 1000]], dtype=np.uint16)
-    image = Image.fromarray(values, mode="I;16")
+    image = Image.fromarray(values)
+    assert image.mode == "I;16"
     decoded = decode_image(encode(image, "PNG"), max_pixels=10**6)
     np.testing.assert_allclose(decoded.pixels[:, :, 0], values / 65535 * 255, atol=0.01)
 

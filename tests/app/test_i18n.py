@@ -1,0 +1,55 @@
+"""Both catalogs are complete: every string the code marks is translated, placeholders intact."""
+
+import re
+
+import pytest
+
+from app.i18n import parse_accept_language
+from scripts.i18n_sync import extract, load, missing
+
+PLACEHOLDER = re.compile(r"%\(\w+\)s")
+
+
+@pytest.fixture(scope="module")
+def template():
+    return extract()
+
+
+@pytest.mark.parametrize("code", ["en", "pt_BR"])
+def test_catalog_has_every_extracted_message(template, code):
+    assert len(template) > 150
+    assert missing(template, code) == []
+
+
+def test_portuguese_keeps_every_placeholder():
+    for message in load("pt_BR"):
+        if message.id:
+            assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
+                PLACEHOLDER.findall(message.string)
+            ), message.id
+
+
+def test_portuguese_is_really_portuguese():
+    catalog = load("pt_BR")
+    assert catalog.get("Feature maps").string == "Mapas de características"
+    same = [m.id for m in catalog if m.id and m.string == m.id]
+    # Names, symbols and a few shared words may stay; sentences may not.
+    assert all(len(text.split()) <= 3 for text in same), same
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("pt-BR,pt;q=0.9", "pt_BR"),
+        ("pt-PT", "pt_BR"),
+        ("en-GB,en;q=0.8", "en"),
+        ("fr-FR, pt;q=0.5", "pt_BR"),
+        ("fr-FR", None),
+        ("en;q=0.1, pt;q=0.9", "pt_BR"),
+        ("pt;q=0", None),
+        ("", None),
+        ("garbage;;;q=x", None),
+    ],
+)
+def test_accept_language(header, expected):
+    assert parse_accept_language(header) == expected
