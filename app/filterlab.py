@@ -320,7 +320,8 @@ def resize_to(image: DecodedImage, res: int) -> np.ndarray:
         np.asarray(Image.fromarray(pixels[:, :, c]).resize(size, Image.Resampling.LANCZOS))
         for c in range(3)
     ]
-    return np.clip(np.stack(channels, axis=2), 0, 255).astype(np.float32)
+    # Whole numbers, as in an 8-bit image, keep the explained patches readable.
+    return np.clip(np.round(np.stack(channels, axis=2)), 0, 255).astype(np.float32)
 
 
 @dataclass

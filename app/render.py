@@ -20,6 +20,26 @@ def symmetric_limit(values: np.ndarray) -> float:
     return limit if limit > 0 else 1.0
 
 
+def map_scale(values: np.ndarray) -> tuple[str, float, float]:
+    """How to colour a map: ("diverging", -L, +L) if any value is negative, else ("grey", 0, max).
+
+    A map with no negative values (a blur, say) would be all one hue on a diverging scale.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.min() < 0:
+        limit = symmetric_limit(finite)
+        return "diverging", -limit, limit
+    top = float(finite.max()) if finite.size else 0.0
+    return "grey", 0.0, top if top > 0 else 1.0
+
+
+def colour_map(values: np.ndarray) -> np.ndarray:
+    kind, low, high = map_scale(values)
+    if kind == "diverging":
+        return diverging_rgb(values, high)
+    return np.round(np.clip(values / high, 0, 1) * 255).astype(np.uint8)
+
+
 def diverging_rgb(values: np.ndarray, limit: float) -> np.ndarray:
     """(H, W) signed values -> (H, W, 3) uint8, with -limit blue, 0 white and +limit orange."""
     t = np.clip(values / limit, -1.0, 1.0).astype(np.float32)[..., None]

@@ -13,7 +13,14 @@ from app import filterlab
 from app.errors import UserError
 from app.filterlab import FilterState
 from app.i18n import N_
-from app.render import clipped_grey, diverging_rgb, png_bytes, symmetric_limit
+from app.render import (
+    clipped_grey,
+    colour_map,
+    diverging_rgb,
+    map_scale,
+    png_bytes,
+    symmetric_limit,
+)
 from app.samples import SAMPLES
 from app.templating import is_htmx
 from app.uploads import CachedUpload, content_id, decode_image
@@ -31,12 +38,12 @@ def _lab_context(request: Request, state: FilterState, params: QueryParams) -> d
     )
     explanation = filterlab.explain(state, result)
     upload = request.app.state.uploads.get(state.upload) if state.upload else None
-    limits = [symmetric_limit(result.maps[i]) for i in range(len(result.maps))]
+    scales = [map_scale(result.maps[i]) for i in range(len(result.maps))]
     return {
         "state": state,
         "form": form_values(state),
         "result": result,
-        "limits": limits,
+        "scales": scales,
         "formulas": filterlab.shape_formulas(state, result),
         "explanation": explanation,
         "upload": upload,
@@ -145,8 +152,7 @@ def filters_image(
         pixels = clipped_grey(result.image.transpose(1, 2, 0))
         pixels = pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
     elif view == "map":
-        values = result.maps[index]
-        pixels = diverging_rgb(values, symmetric_limit(values))
+        pixels = colour_map(result.maps[index])
     elif view == "clip":
         pixels = clipped_grey(result.maps[index])
     else:

@@ -156,11 +156,23 @@ def test_normalising_a_zero_sum_kernel_is_explained(client):
 # --- PNGs ---------------------------------------------------------------------------------
 
 
-def test_map_png_is_diverging_and_centred_on_zero(client):
-    pixels = png_of(client.get("/filters/image.png?sample=step&f=sobel_x&padding=valid&view=map"))
+def test_signed_map_png_is_diverging_and_centred_on_zero(client):
+    # White square on black, Sobel x: +1020 on its left edge, −1020 on its right edge.
+    url = "/filters/image.png?sample=square&f=sobel_x&padding=valid&view=map"
+    pixels = png_of(client.get(url))
     assert pixels.shape == (46, 46, 3)
-    np.testing.assert_array_equal(pixels[10, 0], [247, 247, 247])  # flat area: zero is white
-    np.testing.assert_array_equal(pixels[10, 22], [179, 88, 6])  # the edge: +max is orange
+    np.testing.assert_array_equal(pixels[20, 0], [247, 247, 247])  # zero is white
+    np.testing.assert_array_equal(pixels[20, 12], [179, 88, 6])  # +max is orange
+    np.testing.assert_array_equal(pixels[20, 32], [33, 102, 172])  # −max is blue
+
+
+def test_non_negative_map_png_is_grey_from_zero_to_max(client):
+    url = "/filters/image.png?sample=step&f=sobel_x&padding=valid&view=map"
+    pixels = png_of(client.get(url))
+    assert pixels.shape == (46, 46)
+    assert pixels[10, 0] == 0 and pixels[10, 22] == 255
+    html = client.get(url.replace("/image.png", "").replace("&view=map", "")).text
+    assert '<span>0</span><span class="bar grey"></span><span>720</span>' in html
 
 
 def test_clip_png_clips_to_0_255(client):
