@@ -78,6 +78,14 @@ def home_page(request: Request) -> HTMLResponse:
     return request.app.state.templates.response(request, "home.html", {"labs": LABS})
 
 
+@router.get("/about", response_class=HTMLResponse)
+def about_page(request: Request) -> HTMLResponse:
+    from app.samples import SAMPLES
+
+    context = {"samples": SAMPLES, "settings": request.app.state.settings}
+    return request.app.state.templates.response(request, "about.html", context)
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}

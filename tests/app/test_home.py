@@ -71,7 +71,7 @@ def test_unknown_page_is_html_404(client):
 
 
 def test_every_page_has_language_switch(client):
-    for path in ("/", "/filters"):
+    for path in ("/", "/filters", "/about"):
         html = client.get(path).text
         assert re.search(r'href="/lang/pt_BR\?next=', html)
         assert re.search(r'href="/lang/en\?next=', html)
@@ -84,3 +84,10 @@ def test_htmx_is_vendored_with_version_in_name(client):
     script = client.get(match.group(1))
     assert script.status_code == 200
     assert "htmx" in script.text[:2000]
+
+
+def test_about_page_credits_every_sample_and_states_limits(client):
+    html = client.get("/about").text
+    for credit in ("NASA", "Stéfan van der Walt", "Rachel Michetti", "Lav Varshney", "CC0Textures"):
+        assert credit in html
+    assert "up to 10 MB and 40 megapixels" in html
