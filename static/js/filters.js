@@ -1,4 +1,5 @@
-// Filters lab: clicking (or pressing Enter on) a feature map explains the pixel under the pointer.
+// Filters lab: clicking a feature map explains the pixel under the pointer; on a focused map,
+// Enter explains its centre and the arrow keys move the explained pixel.
 function explainAt(img, row, col) {
   const form = document.getElementById("controls");
   if (!form) return;
@@ -8,20 +9,37 @@ function explainAt(img, row, col) {
   form.requestSubmit();
 }
 
+function clamp(value, low, high) {
+  return Math.min(high, Math.max(low, value));
+}
+
 document.addEventListener("click", (event) => {
   const img = event.target.closest("img.fmap");
   if (!img) return;
   const box = img.getBoundingClientRect();
   const outH = Number(img.dataset.outH);
   const outW = Number(img.dataset.outW);
-  const col = Math.min(outW - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * outW)));
-  const row = Math.min(outH - 1, Math.max(0, Math.floor(((event.clientY - box.top) / box.height) * outH)));
+  const col = clamp(Math.floor(((event.clientX - box.left) / box.width) * outW), 0, outW - 1);
+  const row = clamp(Math.floor(((event.clientY - box.top) / box.height) * outH), 0, outH - 1);
   explainAt(img, row, col);
 });
 
+const STEPS = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+
 document.addEventListener("keydown", (event) => {
   const img = event.target.closest && event.target.closest("img.fmap");
-  if (!img || event.key !== "Enter") return;
-  // Keyboard users: explain the centre pixel; the row and column fields take it from there.
-  explainAt(img, Math.floor(Number(img.dataset.outH) / 2), Math.floor(Number(img.dataset.outW) / 2));
+  if (!img) return;
+  const outH = Number(img.dataset.outH);
+  const outW = Number(img.dataset.outW);
+  const form = document.getElementById("controls");
+  if (event.key === "Enter") {
+    event.preventDefault();
+    explainAt(img, Math.floor(outH / 2), Math.floor(outW / 2));
+  } else if (event.key in STEPS && form) {
+    event.preventDefault();
+    const [dr, dc] = STEPS[event.key];
+    const row = Number(form.elements["row"].value || Math.floor(outH / 2));
+    const col = Number(form.elements["col"].value || Math.floor(outW / 2));
+    explainAt(img, clamp(row + dr, 0, outH - 1), clamp(col + dc, 0, outW - 1));
+  }
 });

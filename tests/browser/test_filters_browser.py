@@ -53,10 +53,11 @@ def test_upload_photo_choose_sobel_and_see_feature_map(page, live_server, tmp_pa
 def test_click_pixel_explains_it_with_numbers(page, live_server, screenshot):
     page.goto(f"{live_server}/filters?sample=step&f=sobel_x&padding=valid")
     image = wait_for_map(page)
+    image.scroll_into_view_if_needed()
     box = image.bounding_box()
     # The step edge sits at column 24 of 48; valid 3×3 output is 46 wide, so column 22 touches it.
     out_w = 46
-    page.mouse.click(box["x"] + (22.5 / out_w) * box["width"], box["y"] + box["height"] / 2)
+    image.click(position={"x": (22.5 / out_w) * box["width"], "y": box["height"] / 2})
     page.wait_for_url(re.compile(r"row=\d+&col=22"))
     total = page.get_by_test_id("explain-value")
     total.wait_for()
@@ -135,3 +136,17 @@ def test_upload_error_is_shown_in_place(page, live_server, tmp_path):
     message.wait_for()
     assert "not an image" in message.inner_text()
     assert page.locator("img.fmap").count() == 1  # the lab is untouched
+
+
+def test_keyboard_explains_and_moves_the_pixel(page, live_server):
+    page.goto(f"{live_server}/filters?sample=dot&f=identity&padding=same")
+    wait_for_map(page)
+    page.locator("#fmap-0").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"row=16&col=16"))
+    page.get_by_test_id("explain-value").wait_for()
+    assert page.get_by_test_id("explain-value").inner_text() == "255"
+    page.locator("#fmap-0").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r"row=16&col=17"))
+    assert page.get_by_test_id("explain-value").inner_text() == "0"
