@@ -26,7 +26,8 @@ def map_scale(values: np.ndarray) -> tuple[str, float, float]:
     A map with no negative values (a blur, say) would be all one hue on a diverging scale.
     """
     finite = values[np.isfinite(values)]
-    if finite.size and finite.min() < 0:
+    # float32 round-off leaves blurs with values like -1e-5; those are zeros, not negatives.
+    if finite.size and finite.min() < -1e-6 * max(float(np.abs(finite).max()), 1e-30):
         limit = symmetric_limit(finite)
         return "diverging", -limit, limit
     top = float(finite.max()) if finite.size else 0.0
