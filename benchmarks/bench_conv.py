@@ -13,9 +13,12 @@ SciPy is a test/bench extra, not a runtime dependency, so it is imported inside 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -93,16 +96,39 @@ def bench_images(ndimage, signal, repeats: int) -> tuple[list[str], int]:
     return lines, misses
 
 
-def bench_layers(repeats: int) -> list[str]:
-    """Case 2: conv2d as a CNN layer, in GFLOP/s against a big float32 matmul."""
+LAYER_CASES = ((64, 1, 16, 28, 5), (64, 16, 32, 14, 3))  # (N, C, F, H=W, K)
+
+
+def torch_layer_times(python: str, repeats: int) -> dict | None:
+    """PyTorch CPU timings of LAYER_CASES, from a separate environment's Python, or None."""
+    script = Path(__file__).with_name("torch_layers.py")
+    try:
+        done = subprocess.run(
+            [python, str(script), json.dumps(LAYER_CASES), str(max(repeats, 5))],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        print(f"(PyTorch reference unavailable: {exc})")
+        return None
+
+
+def bench_layers(repeats: int, torch_python: str | None = None) -> list[str]:
+    """Case 2: conv2d as a CNN layer, in GFLOP/s against a big float32 matmul (and PyTorch)."""
     rng = np.random.default_rng(1)
     a = rng.standard_normal((1024, 1024)).astype(np.float32)
     b = rng.standard_normal((1024, 1024)).astype(np.float32)
     t_mm = _median_seconds(lambda: a @ b, repeats)
     mm_gflops = 2 * 1024**3 / t_mm / 1e9
+    torch_times = torch_layer_times(torch_python, repeats) if torch_python else None
     header = f"{'layer':<32} {'ms':>8} {'GFLOP/s':>9} {'matmul GFLOP/s':>15} {'ratio':>7}"
+    if torch_times:
+        header += f" {'torch ms':>9} {'ours/torch':>11}"
     lines = [header, "-" * len(header)]
-    for n, c, f, size, k in ((64, 1, 16, 28, 5), (64, 16, 32, 14, 3)):
+    for n, c, f, size, k in LAYER_CASES:
         x = rng.standard_normal((n, c, size, size)).astype(np.float32)
         w = rng.standard_normal((f, c, k, k)).astype(np.float32)
         bias = rng.standard_normal(f).astype(np.float32)
@@ -110,8 +136,17 @@ def bench_layers(repeats: int) -> list[str]:
         out = size - k + 1
         gflops = 2 * n * f * c * k * k * out * out / t / 1e9
         name = f"N={n} {c}→{f} ch {size}×{size} {k}×{k}"
-        lines.append(
+        line = (
             f"{name:<32} {t * 1e3:8.2f} {gflops:9.1f} {mm_gflops:15.1f} {gflops / mm_gflops:7.2f}"
+        )
+        if torch_times:
+            t_torch = torch_times[f"{n},{c},{f},{size},{k}"]
+            line += f" {t_torch * 1e3:9.2f} {t / t_torch:10.2f}×"
+        lines.append(line)
+    if torch_times:
+        lines.append(
+            f"PyTorch {torch_times['torch']} CPU, {torch_times['threads']} threads, "
+            "from a separate environment (target: ours/torch ≤ 3×)"
         )
     return lines
 
@@ -121,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks.bench_conv", description="Time engine.conv against SciPy."
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
+    parser.add_argument(
+        "--torch-python",
+        default=os.environ.get("CNN_BENCH_TORCH_PYTHON"),
+        help="Python of a separate environment with PyTorch, to time F.conv2d beside ours",
+    )
     args = parser.parse_args(argv)
     try:
         from scipy import ndimage, signal
@@ -142,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     print()
     print("2. conv2d as a CNN layer, float32, padding 0 (FLOPs = 2·N·F·C·K·K·H'·W')")
-    print("\n".join(bench_layers(repeats)))
+    print("\n".join(bench_layers(repeats, args.torch_python)))
     print()
     print("All image cases within target." if not misses else f"{misses} image case(s) MISS.")
     return 0
