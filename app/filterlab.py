@@ -334,6 +334,11 @@ class FilterResult:
     partials: np.ndarray | None  # (F, C, H', W') for colour images
     pads: tuple[tuple[int, int], tuple[int, int]]
 
+    def flip_symmetric(self, index: int) -> bool:
+        """Whether filter `index` equals itself rotated by 180°: then correlation = convolution."""
+        kernel = self.bank[index]
+        return bool(np.allclose(kernel, kernel[:, ::-1, ::-1]))
+
     @property
     def nbytes(self) -> int:
         extra = self.partials.nbytes if self.partials is not None else 0

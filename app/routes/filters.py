@@ -28,7 +28,7 @@ from engine.kernels import KERNELS
 
 router = APIRouter()
 
-IMAGE_VIEWS = ("input", "map", "clip", "partial")
+IMAGE_VIEWS = ("input", "map", "clip", "partial", "other-op")
 
 
 def _lab_context(request: Request, state: FilterState, params: QueryParams) -> dict:
@@ -143,6 +143,9 @@ def filters_image(
     if view not in IMAGE_VIEWS:
         raise UserError(N_("Unknown image view '%(name)s'."), status=404, name=view[:20])
     state = filterlab.parse_state(request.query_params)
+    if view == "other-op":
+        # The same settings under the other operation, for the correlation/convolution comparison.
+        state.op = "convolve" if state.op == "correlate" else "correlate"
     settings = request.app.state.settings
     result = filterlab.compute(
         state, request.app.state.uploads, request.app.state.results, settings.static_dir / "samples"
@@ -151,7 +154,7 @@ def filters_image(
     if view == "input":
         pixels = clipped_grey(result.image.transpose(1, 2, 0))
         pixels = pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
-    elif view == "map":
+    elif view in ("map", "other-op"):
         pixels = colour_map(result.maps[index])
     elif view == "clip":
         pixels = clipped_grey(result.maps[index])

@@ -393,3 +393,19 @@ def test_error_messages_are_translated(client):
 def test_expired_upload_says_so_in_image_request(client):
     response = client.get("/filters/image.png?upload=0123456789abcdef0123&view=map")
     assert response.status_code == 410
+
+
+def test_other_op_view_is_the_flipped_result(client):
+    base = "/filters/image.png?sample=square&f=sobel_x&padding=valid&index=0"
+    correlate = png_of(client.get(base + "&view=map"))
+    convolve = png_of(client.get(base + "&view=other-op"))
+    # Sobel x flipped is −Sobel x: orange and blue swap places.
+    np.testing.assert_array_equal(correlate[20, 12], [179, 88, 6])
+    np.testing.assert_array_equal(convolve[20, 12], [33, 102, 172])
+    same = png_of(client.get(base + "&view=other-op&op=convolve"))
+    np.testing.assert_array_equal(same, correlate)
+
+
+def test_comparison_panel_says_whether_the_kernel_is_symmetric(client):
+    assert "both maps are identical" in client.get("/filters?sample=dot&f=gaussian").text
+    assert "the signs swap" in client.get("/filters?sample=dot&f=sobel_x").text
