@@ -369,7 +369,9 @@ def compute(state: FilterState, uploads: LRUBytesCache, results: LRUBytesCache, 
     pixels = resize_to(source, state.res)  # (H, W, 3)
     if state.colour == "grey":
         # ITU-R BT.601 luma, the weights Pillow's convert("L") uses.
-        image = (pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[None]
+        # Rounded, as an 8-bit grey image is, so the explained products are exact.
+        luma = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        image = np.round(luma)[None]
     else:
         image = np.ascontiguousarray(pixels.transpose(2, 0, 1))  # (H, W, 3) -> (3, H, W)
     channels, height, width = image.shape

@@ -76,4 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         message = gettext("Some values in this request are missing or not valid: %(names)s.")
         return error_response(request, 422, message % {"names": names})
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> HTMLResponse:
+        # A safety net: a bug still shows a message where the user is looking, not a blank page.
+        gettext = app.state.templates.gettext(request)
+        message = gettext(
+            "Something went wrong on the server. Please try again or change a setting."
+        )
+        return error_response(request, 500, message)
+
     return app
