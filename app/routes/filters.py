@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -48,7 +49,18 @@ def _lab_context(request: Request, state: FilterState, params: QueryParams) -> d
         "explanation": explanation,
         "upload": upload,
         "error": None,
+        "custom_preview": custom_preview(state),
     }
+
+
+def custom_preview(state: FilterState):
+    """The editor's numbers as a grid, or None while they do not parse (the error says why)."""
+    try:
+        kernel = filterlab.parse_kernel_text(state.kernel_text, 3 if state.colour == "rgb" else 1)
+    except UserError:
+        return None
+    kernel = kernel[:1] if (kernel == kernel[:1]).all() else kernel
+    return {"kernel": kernel, "top": max(float(np.abs(kernel).max()), 1e-12)}
 
 
 def form_values(state: FilterState) -> dict:

@@ -409,3 +409,12 @@ def test_other_op_view_is_the_flipped_result(client):
 def test_comparison_panel_says_whether_the_kernel_is_symmetric(client):
     assert "both maps are identical" in client.get("/filters?sample=dot&f=gaussian").text
     assert "the signs swap" in client.get("/filters?sample=dot&f=sobel_x").text
+
+
+def test_editor_shows_the_parsed_kernel_as_a_grid(client):
+    html = client.get("/filters?sample=dot&f=custom&kernel=1/4+-1/2%0A0+2").text
+    preview = html[html.index('class="kernel-preview"') :]
+    assert "<td" in preview and ">0.25</td>" in preview and ">-0.5</td>" in preview
+    assert "2×2, sum of the numbers: 1.75" in preview
+    html = client.get("/filters?sample=dot&f=identity&kernel=1+x").text
+    assert 'class="kernel-preview"' not in html
