@@ -1,0 +1,186 @@
+"""Pooling over 1-D and 2-D feature maps, with the gradients the training engine needs.
+
+Layouts are PyTorch's: x (N, C, L) or (N, C, H, W). The results equal
+torch.nn.functional.{max,avg}_pool{1,2}d with the same kernel_size, stride and padding
+(ceil_mode=False): max pooling pads with −inf, average pooling counts padded cells
+(count_include_pad=True), and padding may be at most half the kernel.
+
+    max_pool2d(x, 2)                      -> (N, C, H//2, W//2)
+    max_pool2d(x, 2, return_indices=True) -> (out, indices), indices into each H×W plane
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+MAX_WINDOW = 4096
+
+
+def _tuple(value, what: str, nd: int, minimum: int) -> tuple[int, ...]:
+    values = tuple(value) if isinstance(value, tuple | list) else (value,) * nd
+    if len(values) != nd:
+        raise ValueError(f"{what} needs {nd} value(s), one per axis (got {len(values)}).")
+    checked = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise ValueError(f"{what} must be a whole number (got {v!r}).")
+        if not minimum <= int(v) <= MAX_WINDOW:
+            raise ValueError(f"{what} must be between {minimum} and {MAX_WINDOW} (got {v}).")
+        checked.append(int(v))
+    return tuple(checked)
+
+
+def pool_output_size(n: int, k: int, stride: int | None = None, padding: int = 0) -> int:
+    """floor((n + 2p − k) / s) + 1, the size PyTorch's pooling produces along one axis."""
+    s = k if stride is None else stride
+    return (n + 2 * padding - k) // s + 1
+
+
+def _setup(x, kernel_size, stride, padding, nd: int, name: str):
+    x = np.asarray(x)
+    if x.ndim != nd + 2:
+        layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+        raise ValueError(f"{name} expects x shaped {layout}, got {x.ndim} dimensions.")
+    k = _tuple(kernel_size, "Pool size", nd, 1)
+    s = k if stride is None else _tuple(stride, "Pool stride", nd, 1)
+    p = _tuple(padding, "Pool padding", nd, 0)
+    sizes = x.shape[2:]
+    for axis, (n, kk, pp) in enumerate(zip(sizes, k, p, strict=True)):
+        if 2 * pp > kk:
+            raise ValueError(
+                f"Pool padding ({pp}) can be at most half the pool size ({kk}): "
+                "more would make windows that hold only padding."
+            )
+        if kk > n + 2 * pp:
+            raise ValueError(
+                f"The pool window ({kk}) is larger than the padded input ({n + 2 * pp}) "
+                f"along axis {axis + 1}."
+            )
+    return x, k, s, p
+
+
+def _windows(x, k, s, p, fill: float):
+    """(N, C, *sizes) -> (N, C, *out, *k) strided view of the windows over the padded input."""
+    nd = len(k)
+    if any(p):
+        x = np.pad(x, [(0, 0), (0, 0), *[(pp, pp) for pp in p]], constant_values=fill)
+    view = sliding_window_view(x, k, axis=tuple(range(2, 2 + nd)))
+    index = (slice(None), slice(None), *[slice(None, None, ss) for ss in s])
+    return view[index]
+
+
+def _reshape_fast_path(x, k, s, p) -> bool:
+    """Non-overlapping windows that tile the input exactly: a reshape does it, with no copies."""
+    return s == k and not any(p) and all(n % kk == 0 for n, kk in zip(x.shape[2:], k, strict=True))
+
+
+def _blocks(x, k):
+    """(N, C, H, W) -> (N, C, H/k, W/k, k, k) when the windows tile the input (1-D likewise)."""
+    n, c = x.shape[:2]
+    if len(k) == 1:
+        return x.reshape(n, c, x.shape[2] // k[0], k[0])
+    h, w = x.shape[2:]
+    return x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).swapaxes(3, 4)
+
+
+def _max_pool(x, kernel_size, stride, padding, return_indices, nd, name):
+    x, k, s, p = _setup(x, kernel_size, stride, padding, nd, name)
+    if _reshape_fast_path(x, k, s, p) and not return_indices:
+        return _blocks(x, k).max(axis=tuple(range(-nd, 0)))
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    windows = _windows(x.astype(dtype, copy=False), k, s, p, -np.inf)
+    out_shape = windows.shape[: 2 + nd]
+    flat = windows.reshape(*out_shape, -1)  # (N, C, *out, K) — copies only when strided
+    out = flat.max(axis=-1)
+    if not return_indices:
+        return out
+    which = flat.argmax(axis=-1)  # position inside the window, row-major
+    offsets = np.unravel_index(which, k)
+    coords = []
+    for axis in range(nd):
+        start = np.arange(out_shape[2 + axis]) * s[axis] - p[axis]
+        shape = [1] * (2 + nd)
+        shape[2 + axis] = -1
+        coords.append(start.reshape(shape) + offsets[axis])
+    # Flat index into each input plane, as PyTorch's return_indices gives.
+    indices = coords[0] if nd == 1 else coords[0] * x.shape[3] + coords[1]
+    return out, indices.astype(np.int64)
+
+
+def _avg_pool(x, kernel_size, stride, padding, nd, name):
+    x, k, s, p = _setup(x, kernel_size, stride, padding, nd, name)
+    if _reshape_fast_path(x, k, s, p):
+        return _blocks(x, k).mean(axis=tuple(range(-nd, 0)))
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    windows = _windows(x.astype(dtype, copy=False), k, s, p, 0.0)
+    return windows.mean(axis=tuple(range(-nd, 0)))  # padded zeros count: count_include_pad
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, return_indices=False):
+    """x (N, C, L) -> (N, C, L'); with return_indices also the argmax index of each window."""
+    return _max_pool(x, kernel_size, stride, padding, return_indices, 1, "max_pool1d")
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, return_indices=False):
+    """x (N, C, H, W) -> (N, C, H', W'); indices are flat positions h·W + w in each plane."""
+    return _max_pool(x, kernel_size, stride, padding, return_indices, 2, "max_pool2d")
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0):
+    """x (N, C, L) -> (N, C, L'); padded cells count as zeros in the average."""
+    return _avg_pool(x, kernel_size, stride, padding, 1, "avg_pool1d")
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """x (N, C, H, W) -> (N, C, H', W'); padded cells count as zeros in the average."""
+    return _avg_pool(x, kernel_size, stride, padding, 2, "avg_pool2d")
+
+
+def global_max_pool(x, return_indices: bool = False):
+    """(N, C, *spatial) -> (N, C): the strongest response of each map, wherever it was."""
+    x = np.asarray(x)
+    flat = x.reshape(*x.shape[:2], -1)
+    if return_indices:
+        return flat.max(axis=-1), flat.argmax(axis=-1)
+    return flat.max(axis=-1)
+
+
+def global_avg_pool(x):
+    """(N, C, *spatial) -> (N, C): the mean response of each map."""
+    x = np.asarray(x)
+    return x.reshape(*x.shape[:2], -1).mean(axis=-1)
+
+
+def max_pool_backward(dout, indices, input_shape):
+    """Route each output gradient to the input cell that won its window (summing over overlaps).
+
+    dout, indices: (N, C, *out); input_shape: (N, C, *spatial) -> dx of input_shape.
+    """
+    n, c = input_shape[:2]
+    plane = int(np.prod(input_shape[2:]))
+    base = (np.arange(n * c) * plane).reshape(n, c, *([1] * (dout.ndim - 2)))
+    flat = (indices + base).ravel()
+    dx = np.bincount(flat, weights=dout.ravel().astype(np.float64), minlength=n * c * plane)
+    return dx.reshape(input_shape).astype(dout.dtype, copy=False)
+
+
+def avg_pool_backward(dout, input_shape, kernel_size, stride=None, padding=0):
+    """Spread each output gradient evenly over its window (padded cells included, then cut off)."""
+    nd = len(input_shape) - 2
+    k = _tuple(kernel_size, "Pool size", nd, 1)
+    s = k if stride is None else _tuple(stride, "Pool stride", nd, 1)
+    p = _tuple(padding, "Pool padding", nd, 0)
+    padded = [n + 2 * pp for n, pp in zip(input_shape[2:], p, strict=True)]
+    dx = np.zeros((*input_shape[:2], *padded), dtype=np.result_type(dout.dtype, np.float32))
+    share = dout / np.prod(k)
+    out = dout.shape[2:]
+    for offset in np.ndindex(*k):  # K or K×K small loops, each a strided slice add
+        index = (slice(None), slice(None)) + tuple(
+            slice(o, o + s[a] * (out[a] - 1) + 1, s[a]) for a, o in enumerate(offset)
+        )
+        dx[index] += share
+    crop = (slice(None), slice(None)) + tuple(
+        slice(pp, pp + n) for pp, n in zip(p, input_shape[2:], strict=True)
+    )
+    return dx[crop]
