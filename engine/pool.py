@@ -12,7 +12,6 @@ torch.nn.functional.{max,avg}_pool{1,2}d with the same kernel_size, stride and p
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 MAX_WINDOW = 4096
 
@@ -60,61 +59,64 @@ def _setup(x, kernel_size, stride, padding, nd: int, name: str):
     return x, k, s, p
 
 
-def _windows(x, k, s, p, fill: float):
-    """(N, C, *sizes) -> (N, C, *out, *k) strided view of the windows over the padded input."""
-    nd = len(k)
+def _offset_slices(x, k, s, p, fill: float):
+    """Yield (offset, view) for each position inside the window: view[..., i, j] is the cell at
+    that offset in output window (i, j). K×K strided views, no copies beyond the padding.
+
+    Looping over the K×K offsets (few) instead of the output positions (many) keeps every
+    reduction a whole-array NumPy operation.
+    """
     if any(p):
         x = np.pad(x, [(0, 0), (0, 0), *[(pp, pp) for pp in p]], constant_values=fill)
-    view = sliding_window_view(x, k, axis=tuple(range(2, 2 + nd)))
-    index = (slice(None), slice(None), *[slice(None, None, ss) for ss in s])
-    return view[index]
+    out = [(n - kk) // ss + 1 for n, kk, ss in zip(x.shape[2:], k, s, strict=True)]
+    for offset in np.ndindex(*k):
+        index = (slice(None), slice(None)) + tuple(
+            slice(o, o + s[a] * (out[a] - 1) + 1, s[a]) for a, o in enumerate(offset)
+        )
+        yield offset, x[index]
 
 
-def _reshape_fast_path(x, k, s, p) -> bool:
-    """Non-overlapping windows that tile the input exactly: a reshape does it, with no copies."""
-    return s == k and not any(p) and all(n % kk == 0 for n, kk in zip(x.shape[2:], k, strict=True))
-
-
-def _blocks(x, k):
-    """(N, C, H, W) -> (N, C, H/k, W/k, k, k) when the windows tile the input (1-D likewise)."""
-    n, c = x.shape[:2]
-    if len(k) == 1:
-        return x.reshape(n, c, x.shape[2] // k[0], k[0])
-    h, w = x.shape[2:]
-    return x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).swapaxes(3, 4)
+def _float(x):
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
 
 
 def _max_pool(x, kernel_size, stride, padding, return_indices, nd, name):
     x, k, s, p = _setup(x, kernel_size, stride, padding, nd, name)
-    if _reshape_fast_path(x, k, s, p) and not return_indices:
-        return _blocks(x, k).max(axis=tuple(range(-nd, 0)))
-    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-    windows = _windows(x.astype(dtype, copy=False), k, s, p, -np.inf)
-    out_shape = windows.shape[: 2 + nd]
-    flat = windows.reshape(*out_shape, -1)  # (N, C, *out, K) — copies only when strided
-    out = flat.max(axis=-1)
+    x = _float(x)
+    best = which = None
+    for position, (_offset, view) in enumerate(_offset_slices(x, k, s, p, -np.inf)):
+        if best is None:
+            best = view.copy()
+            which = np.zeros(view.shape, dtype=np.int64) if return_indices else None
+            continue
+        if return_indices:
+            # Strictly greater keeps the first maximum, as PyTorch does; NaN always wins.
+            better = (view > best) | np.isnan(view)
+            np.copyto(best, view, where=better)
+            which[better] = position
+        else:
+            np.maximum(best, view, out=best)
     if not return_indices:
-        return out
-    which = flat.argmax(axis=-1)  # position inside the window, row-major
+        return best
     offsets = np.unravel_index(which, k)
     coords = []
     for axis in range(nd):
-        start = np.arange(out_shape[2 + axis]) * s[axis] - p[axis]
+        start = np.arange(best.shape[2 + axis]) * s[axis] - p[axis]
         shape = [1] * (2 + nd)
         shape[2 + axis] = -1
         coords.append(start.reshape(shape) + offsets[axis])
     # Flat index into each input plane, as PyTorch's return_indices gives.
     indices = coords[0] if nd == 1 else coords[0] * x.shape[3] + coords[1]
-    return out, indices.astype(np.int64)
+    return best, indices.astype(np.int64)
 
 
 def _avg_pool(x, kernel_size, stride, padding, nd, name):
     x, k, s, p = _setup(x, kernel_size, stride, padding, nd, name)
-    if _reshape_fast_path(x, k, s, p):
-        return _blocks(x, k).mean(axis=tuple(range(-nd, 0)))
-    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-    windows = _windows(x.astype(dtype, copy=False), k, s, p, 0.0)
-    return windows.mean(axis=tuple(range(-nd, 0)))  # padded zeros count: count_include_pad
+    x = _float(x)
+    total = None
+    for _, view in _offset_slices(x, k, s, p, 0.0):
+        total = view.copy() if total is None else np.add(total, view, out=total)
+    return total / np.prod(k)  # padded zeros count: count_include_pad
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0, return_indices=False):
