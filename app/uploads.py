@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, QueryParams, UploadFile
+from starlette.requests import Request
 
 from app.errors import UserError
 from app.i18n import N_
@@ -160,3 +163,56 @@ class LRUBytesCache:
 
 def is_valid_upload_id(upload_id: str) -> bool:
     return len(upload_id) == 20 and all(c in "0123456789abcdef" for c in upload_id)
+
+
+UPLOAD_OVERHEAD = 64 * 1024  # multipart headers and the lab's other form fields
+
+
+def too_large(limit: int) -> UserError:
+    return UserError(
+        N_("The file is larger than the %(limit)s MB upload limit. Choose a smaller image."),
+        status=413,
+        limit=f"{limit / (1024 * 1024):g}",
+    )
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """Read the request body, refusing it as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive_upload(request: Request) -> tuple[str, FormData]:
+    """An image upload from any lab: stream with a limit, decode off the event loop, cache it.
+    Returns the upload id and the rest of the form (the lab's settings)."""
+    settings = request.app.state.settings
+    body = await read_limited_body(request, settings.max_upload_bytes + UPLOAD_OVERHEAD)
+    request._body = body  # Starlette parses the form from the body we have already read
+    form = await request.form(max_files=1, max_fields=200, max_part_size=1024 * 1024)
+    upload = form.get("image")
+    if not isinstance(upload, UploadFile):
+        raise UserError(N_("No file was attached. Choose an image file to upload."))
+    data = await upload.read()
+    if len(data) > settings.max_upload_bytes:
+        raise too_large(settings.max_upload_bytes)
+    filename = (upload.filename or "image")[:120]
+    image = await run_in_threadpool(decode_image, data, settings.max_image_pixels)
+    upload_id = content_id(data)
+    cached = CachedUpload(upload_id, filename, image)
+    request.app.state.uploads.put(upload_id, cached, cached.nbytes)
+    return upload_id, form
+
+
+def settings_with_upload(form: FormData, upload_id: str, drop: tuple[str, ...] = ()) -> QueryParams:
+    """The lab's other settings from the upload form, with the upload in place of the sample."""
+    replaced = ("source", "sample", "upload", "image", *drop)
+    fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in replaced]
+    return QueryParams([*fields, ("upload", upload_id)])

@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams, UploadFile
+from starlette.datastructures import QueryParams
 
 from app import filterlab
 from app.errors import UserError
@@ -24,7 +24,7 @@ from app.render import (
 )
 from app.samples import SAMPLES
 from app.templating import is_htmx
-from app.uploads import CachedUpload, content_id, decode_image
+from app.uploads import receive_upload, settings_with_upload
 from engine.kernels import KERNELS
 
 router = APIRouter()
@@ -181,55 +181,12 @@ def filters_image(
     return Response(png_bytes(pixels), media_type="image/png", headers=headers)
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """Read the request body, refusing it as soon as it passes `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise too_large(limit)
-    chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def too_large(limit: int) -> UserError:
-    return UserError(
-        N_("The file is larger than the %(limit)s MB upload limit. Choose a smaller image."),
-        status=413,
-        limit=f"{limit / (1024 * 1024):g}",
-    )
-
-
-UPLOAD_OVERHEAD = 64 * 1024  # multipart headers and the other form fields
-
-
 @router.post("/filters/upload", response_class=HTMLResponse)
 async def filters_upload(request: Request) -> Response:
-    settings = request.app.state.settings
-    body = await read_limited_body(request, settings.max_upload_bytes + UPLOAD_OVERHEAD)
-    request._body = body  # Starlette parses the form from the body we have already read
-    form = await request.form(max_files=1, max_fields=200, max_part_size=1024 * 1024)
-    upload = form.get("image")
-    if not isinstance(upload, UploadFile):
-        raise UserError(N_("No file was attached. Choose an image file to upload."))
-    data = await upload.read()
-    if len(data) > settings.max_upload_bytes:
-        raise too_large(settings.max_upload_bytes)
-    filename = (upload.filename or "image")[:120]
-    image = await run_in_threadpool(decode_image, data, settings.max_image_pixels)
-    upload_id = content_id(data)
-    cached = CachedUpload(upload_id, filename, image)
-    request.app.state.uploads.put(upload_id, cached, cached.nbytes)
+    upload_id, form = await receive_upload(request)
 
     # Keep the user's other settings; the upload replaces the sample.
-    fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-    fields = [
-        (k, v) for k, v in fields if k not in ("source", "sample", "upload", "row", "col", "action")
-    ]
-    params = QueryParams([*fields, ("upload", upload_id)])
+    params = settings_with_upload(form, upload_id, drop=("row", "col", "action"))
     try:
         state = filterlab.parse_state(params)
     except UserError:

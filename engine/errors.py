@@ -1,0 +1,20 @@
+"""Errors a student can act on, in words a web page can translate.
+
+An EngineError is a ValueError whose message is an English template with %(name)s fields. The app
+looks the template up in its catalogs and fills in the fields after translating; anyone else just
+reads str(error).
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a template for the message extractor; translation happens in the app."""
+    return message
+
+
+class EngineError(ValueError):
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template % params if params else template)
