@@ -21,3 +21,12 @@ class UserError(Exception):
             k: gettext(v) if getattr(v, "is_label", False) else v for k, v in self.params.items()
         }
         return text % params
+
+
+def from_engine_error(error, status: int = 422) -> UserError:
+    """An engine.errors.EngineError as a UserError: its template is a msgid in our catalogs, and
+    a `what` field names a thing in words that are msgids too."""
+    from app.forms import LabelRef
+
+    params = {k: LabelRef(v) if k == "what" else v for k, v in error.params.items()}
+    return UserError(error.template, status=status, **params)

@@ -345,6 +345,12 @@ class FilterResult:
         return self.image.nbytes + self.maps.nbytes + self.bank.nbytes + extra
 
 
+def grey(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, 3) -> (H, W): ITU-R BT.601 luma, the weights Pillow's convert("L") uses, rounded as
+    an 8-bit grey image is, so explained products are exact."""
+    return np.round(pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32))
+
+
 def load_source(state: FilterState, uploads: LRUBytesCache, samples_dir) -> DecodedImage:
     if state.upload:
         cached = uploads.get(state.upload)
@@ -368,10 +374,7 @@ def compute(state: FilterState, uploads: LRUBytesCache, results: LRUBytesCache, 
     source = load_source(state, uploads, samples_dir)
     pixels = resize_to(source, state.res)  # (H, W, 3)
     if state.colour == "grey":
-        # ITU-R BT.601 luma, the weights Pillow's convert("L") uses.
-        # Rounded, as an 8-bit grey image is, so the explained products are exact.
-        luma = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        image = np.round(luma)[None]
+        image = grey(pixels)[None]
     else:
         image = np.ascontiguousarray(pixels.transpose(2, 0, 1))  # (H, W, 3) -> (3, H, W)
     channels, height, width = image.shape

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.config import Settings
 from app.errors import UserError
 from app.i18n import N_, load_translations
-from app.routes import filters, home
+from app.routes import filters, home, pipeline, pooling
 from app.templating import Templates, is_htmx
 from app.uploads import LRUBytesCache
 
@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(home.router)
     app.include_router(filters.router)
+    app.include_router(pooling.router)
+    app.include_router(pipeline.router)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> HTMLResponse:

@@ -100,7 +100,7 @@ def _options(words: list[str], spec_text: str, position: int) -> dict:
         if word in ("same", "valid"):
             options["padding"] = word
         elif word in ("stride", "pad", "padding") and index + 1 < len(words):
-            value = _number(words[index + 1], spec_text, position, "a whole number")
+            value = _number(words[index + 1], spec_text, position, N_("a whole number"))
             options["stride" if word == "stride" else "padding"] = value
             index += 1
         else:

@@ -3,7 +3,7 @@ polarities), layer 2 combines them into corners, junctions and lines. The Poolin
 translation experiment and the pipeline view run real images through it.
 
     image (N, 1, H, W) -> conv1 (N, 8, H, W) -> ReLU, 2×2 max pool (N, 8, H/2, W/2)
-                       -> conv2 (N, 6, H/2, W/2) -> ReLU, 2×2 max pool (N, 6, H/4, W/4)
+                       -> conv2 (N, 12, H/2, W/2) -> ReLU, 2×2 max pool (N, 12, H/4, W/4)
 """
 
 from __future__ import annotations
@@ -31,12 +31,19 @@ LAYER1 = [
 ]
 
 # Layer 2: (name, layer-1 channels it adds up). Each is an average over a 3×3 neighbourhood.
+# A dark→light vertical edge is bright on its right; a dark→light horizontal edge, below.
 LAYER2 = [
-    (N_("corner: vertical + horizontal edges"), (0, 1, 2, 3)),
+    (N_("corner, bright to the lower right"), (0, 2)),
+    (N_("corner, bright to the lower left"), (1, 2)),
+    (N_("corner, bright to the upper right"), (0, 3)),
+    (N_("corner, bright to the upper left"), (1, 3)),
     (N_("vertical line: both vertical polarities side by side"), (0, 1)),
     (N_("horizontal line: both horizontal polarities"), (2, 3)),
-    (N_("X junction: both diagonals"), (4, 5, 6, 7)),
     (N_("diagonal line ↗"), (4, 5)),
+    (N_("diagonal line ↘"), (6, 7)),
+    (N_("plus junction: vertical and horizontal"), (0, 1, 2, 3)),
+    (N_("X junction: both diagonals"), (4, 5, 6, 7)),
+    (N_("diagonal corner: ↗ meets ↘"), (4, 6)),
     (N_("texture: every orientation"), tuple(range(8))),
 ]
 
@@ -47,7 +54,7 @@ def layer1_bank() -> np.ndarray:
 
 
 def layer2_bank() -> np.ndarray:
-    """(6, 8, 3, 3): each filter averages the layer-1 channels it names over 3×3."""
+    """(12, 8, 3, 3): each filter averages the layer-1 channels it names over 3×3."""
     bank = np.zeros((len(LAYER2), len(LAYER1), 3, 3), dtype=np.float32)
     for index, (_, channels) in enumerate(LAYER2):
         bank[index, list(channels)] = 1.0 / (9 * len(channels))

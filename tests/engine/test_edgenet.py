@@ -1,0 +1,77 @@
+"""The named-filter network and the translation experiment behave as the lesson says."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.edgenet import (
+    LAYER1,
+    LAYER2,
+    cosine_similarity,
+    invariance_curve,
+    layer1_bank,
+    layer2_bank,
+    shift_image,
+    stages,
+)
+
+
+def test_banks_have_one_named_filter_per_channel():
+    assert layer1_bank().shape == (len(LAYER1), 1, 3, 3)
+    assert layer2_bank().shape == (len(LAYER2), len(LAYER1), 3, 3)
+    assert len(LAYER2) > len(LAYER1)  # channels grow with depth
+    np.testing.assert_allclose(layer2_bank().sum(axis=(1, 2, 3)), 1.0, rtol=1e-6)
+
+
+def test_vertical_edge_filter_fires_on_a_vertical_edge_only():
+    image = np.zeros((1, 1, 16, 16), dtype=np.float32)
+    image[..., 8:] = 1.0  # dark left, bright right
+    conv1 = stages(image)["conv1"][0]
+    assert conv1[0].max() == pytest.approx(4.0)  # dark→light vertical
+    assert conv1[1, :, :-1].max() <= 0  # light→dark: positive only where zero padding starts
+    assert np.abs(conv1[2, 2:-2, 2:-2]).max() == 0  # horizontal: nothing away from the border
+
+
+def test_shapes_shrink_and_channels_grow():
+    out = stages(np.zeros((2, 1, 32, 32)))
+    assert out["conv1"].shape == (2, 8, 32, 32)
+    assert out["pool1"].shape == (2, 8, 16, 16)
+    assert out["pool2"].shape == (2, 12, 8, 8)
+
+
+def test_shift_image_moves_content_and_fills_with_zeros():
+    image = np.arange(16.0).reshape(4, 4)
+    moved = shift_image(image, 1, 2)
+    np.testing.assert_array_equal(moved[2:, 1:], image[:2, :3])
+    assert moved[:2].sum() == 0 and moved[:, 0].sum() == 0
+    with pytest.raises(ValueError, match="moves the whole"):
+        shift_image(image, 4, 0)
+
+
+def test_cosine_similarity():
+    a = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    b = np.array([[0.0, 1.0], [2.0, 2.0], [0.0, 0.0]])
+    np.testing.assert_allclose(cosine_similarity(a, b), [0.0, 1.0, 1.0])
+
+
+def test_a_dot_moving_inside_a_pooling_window_keeps_pooled_features():
+    image = np.zeros((2, 1, 16, 16), dtype=np.float32)
+    image[0, 0, 4, 4] = 1.0
+    image[1, 0, 4, 5] = 1.0  # one pixel right
+    out = stages(image)
+    conv_similarity = cosine_similarity(out["conv1"][:1], out["conv1"][1:])[0]
+    pool_similarity = cosine_similarity(out["pool2"][:1], out["pool2"][1:])[0]
+    assert conv_similarity < 0.5 < pool_similarity
+
+
+def test_deeper_pooled_features_change_least_on_a_real_picture():
+    photo = Path(__file__).resolve().parents[2] / "static" / "samples" / "camera.png"
+    image = np.asarray(Image.open(photo).convert("L").resize((128, 128)), dtype=np.float32) / 255
+    shifts, scores = invariance_curve(image, (1, 0), 8)
+    assert list(shifts) == list(range(9))
+    for depth in scores:
+        assert scores[depth][0] == pytest.approx(1.0)
+    for t in (2, 4, 8):
+        assert scores["conv1"][t] < scores["pool1"][t] < scores["pool2"][t]
