@@ -280,10 +280,16 @@ def invariance(state: PoolState, uploads, results, samples_dir):
     return image, shifts, scores, current, steps
 
 
-def stage_maps(image: np.ndarray, dx: int, dy: int) -> dict[str, np.ndarray]:
-    """Features of the unshifted and shifted image at each depth, for thumbnails."""
-    batch = np.stack([image, edgenet.shift_image(image, dx, dy)])[:, None].astype(np.float32)
-    return edgenet.stages(batch)
+def stage_maps(state: PoolState, image: np.ndarray, results) -> dict[str, np.ndarray]:
+    """Features of the unshifted and shifted image at each depth, for thumbnails (cached: the
+    page asks for six of them at once)."""
+    key = f"stages:{state.source_key()}:{state.dx}:{state.dy}"
+    cached = results.get(key)
+    if cached is None:
+        shifted = edgenet.shift_image(image, state.dx, state.dy)
+        cached = edgenet.stages(np.stack([image, shifted])[:, None].astype(np.float32))
+        results.put(key, cached, sum(v.nbytes for v in cached.values()))
+    return cached
 
 
 def output_formula(state: PoolState, n: int) -> tuple[int, int, int, int, int]:

@@ -65,9 +65,10 @@ def stages(images: np.ndarray) -> dict[str, np.ndarray]:
     """(N, 1, H, W) in 0..1 -> the features at each depth, keyed by stage name."""
     images = np.asarray(images, dtype=np.float32)
     conv1 = conv2d(images, layer1_bank(), padding="same")
-    pool1 = max_pool2d(relu(conv1), 2)
+    # ReLU and max pooling commute (both keep order), so pooling first rectifies 4× fewer values.
+    pool1 = relu(max_pool2d(conv1, 2))
     conv2 = conv2d(pool1, layer2_bank(), padding="same")
-    pool2 = max_pool2d(relu(conv2), 2)
+    pool2 = relu(max_pool2d(conv2, 2))
     return {"conv1": conv1, "pool1": pool1, "conv2": conv2, "pool2": pool2}
 
 
@@ -95,6 +96,16 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(norms > 0, dot / np.where(norms > 0, norms, 1), 1.0)
 
 
+def similarity_to_first(features: np.ndarray) -> np.ndarray:
+    """(N, ...) -> (N,): cosine similarity of every sample's features with sample 0's.
+    One float32 matrix-vector product instead of N copies of the reference."""
+    flat = features.reshape(len(features), -1)
+    reference = flat[0]
+    dots = (flat @ reference).astype(np.float64)
+    norms = np.sqrt(np.einsum("nf,nf->n", flat, flat, dtype=np.float64)) * np.sqrt(dots[0])
+    return np.where(norms > 0, dots / np.where(norms > 0, norms, 1), 1.0)
+
+
 DEPTHS = ("conv1", "pool1", "pool2")  # the conv map, after one stage, after two stages
 
 
@@ -108,8 +119,5 @@ def invariance_curve(image: np.ndarray, direction: tuple[int, int], max_shift: i
     shifts = np.arange(max_shift + 1)
     batch = np.stack([shift_image(image, int(t * ux), int(t * uy)) for t in shifts])[:, None]
     features = stages(batch)
-    scores = {}
-    for depth in DEPTHS:
-        reference = np.repeat(features[depth][:1], len(shifts), axis=0)
-        scores[depth] = cosine_similarity(reference, features[depth])
+    scores = {depth: similarity_to_first(features[depth]) for depth in DEPTHS}
     return shifts, scores

@@ -27,7 +27,7 @@ LABS = [
     {
         "number": 2,
         "title": N_("Pooling & pipeline"),
-        "url": None,
+        "url": "/pooling",
         "teaches": N_(
             "Max and average pooling, translation invariance, and how a CNN's layers shrink space "
             "and grow channels."

@@ -160,7 +160,7 @@ def pooling_image(
             shown = edgenet.shift_image(image, state.dx, state.dy) if shifted else image
             pixels = clipped_grey(shown * 255)
         else:
-            features = poolinglab.stage_maps(image, state.dx, state.dy)[depth][shifted]
+            features = poolinglab.stage_maps(state, image, results)[depth][shifted]
             # All channels at once: the sum of the rectified responses.
             pixels = colour_map(np.maximum(features, 0).sum(axis=0))
     headers = {"Cache-Control": "private, max-age=3600"}

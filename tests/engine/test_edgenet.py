@@ -75,3 +75,11 @@ def test_deeper_pooled_features_change_least_on_a_real_picture():
         assert scores[depth][0] == pytest.approx(1.0)
     for t in (2, 4, 8):
         assert scores["conv1"][t] < scores["pool1"][t] < scores["pool2"][t]
+
+
+def test_similarity_to_first_equals_pairwise_cosine():
+    from engine.edgenet import similarity_to_first
+
+    features = np.random.default_rng(2).random((5, 3, 4, 4)).astype(np.float32)
+    expected = cosine_similarity(np.repeat(features[:1], 5, axis=0), features)
+    np.testing.assert_allclose(similarity_to_first(features), expected, rtol=1e-5)

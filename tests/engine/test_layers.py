@@ -90,6 +90,7 @@ CASES = [
     Case("dense-3d", seeded(Dense, 5, 4, init="glorot"), gaussian(2, 3, 5)),
     Case("maxpool2d", plain(MaxPool2D, 2), distinct(2, 2, 6, 6)),
     Case("maxpool2d-3-s2-p1", plain(MaxPool2D, 3, 2, 1), distinct(2, 2, 7, 7)),
+    Case("maxpool2d-eval", plain(MaxPool2D, 2), distinct(2, 2, 6, 6), training=False),
     Case("avgpool2d", plain(AvgPool2D, 2), gaussian(2, 2, 6, 6)),
     Case("avgpool2d-3-s2-p1", plain(AvgPool2D, 3, 2, 1), gaussian(2, 2, 7, 5)),
     Case("maxpool1d-3-s2", plain(MaxPool1D, 3, 2), distinct(2, 3, 11)),
