@@ -437,6 +437,22 @@ def test_bad_arguments_raise_plain_value_errors(make, match):
         make()
 
 
+@pytest.mark.parametrize(
+    "make", [lambda: Conv2D(2, 3, 3, stride=2, padding=1), lambda: Dense(4, 3), lambda: ReLU()]
+)
+def test_input_grad_false_skips_dx_but_fills_the_same_grads(make):
+    layer = make()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 2, 5, 5)) if isinstance(layer, Conv2D) else rng.standard_normal((3, 4))
+    dout = rng.standard_normal((3, *layer.output_shape(x.shape[1:])))
+    layer.forward(x)
+    assert layer.backward(dout).shape == x.shape
+    full = {k: g.copy() for k, g in layer.grads.items()}
+    assert layer.backward(dout, input_grad=False) is None
+    for key, grad in layer.grads.items():
+        np.testing.assert_array_equal(grad, full[key])
+
+
 def test_backward_checks_order_and_gradient_shape():
     layer = Dense(3, 2)
     with pytest.raises(RuntimeError, match=r"Dense\(3→2\): call forward before backward"):

@@ -129,6 +129,16 @@ def test_parameters_and_gradients_are_the_layers_own_arrays():
     model.backward(dlogits)
     assert all(g is h for g, h in zip(grads, model.gradients(), strict=True))
     assert all(np.abs(g).sum() > 0 for g in grads)
+    full = [g.copy() for g in grads]
+    model.forward(x)  # the same dropout mask: its generator moved on, so draw again and compare
+    model[5].mask = None if model[5].mask is None else model[5].mask
+    assert model.backward(dlogits, input_grad=False) is None  # the first conv skips its col2im
+    assert model.backward(dlogits, input_grad=True).shape == x.shape
+    fresh = [g.copy() for g in grads]
+    assert model.backward(dlogits, input_grad=False) is None
+    for a, b in zip(fresh, grads, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(full, fresh, strict=True))
     before = model[6].params["weight"].copy()
     params[-2] -= 0.5 * grads[-2]  # what an optimizer does, in place
     np.testing.assert_allclose(model[6].params["weight"], before - 0.5 * grads[-2])
@@ -267,6 +277,12 @@ def test_loading_a_file_that_does_not_match_raises(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip file")
     with pytest.raises(ValueError, match="Could not read model weights"):
         model.load(tmp_path / "junk.npz")
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 then nothing")
+    with pytest.raises(ValueError, match="Could not read model weights"):
+        model.load(tmp_path / "broken.npz")
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    with pytest.raises(ValueError, match="a single array, not the .npz archive"):
+        model.load(tmp_path / "one.npy")
     with pytest.raises(ValueError, match=r"ending in \.npz"):
         model.save(tmp_path / "net.txt")
 
@@ -276,6 +292,8 @@ def test_sequential_rejects_what_is_not_a_layer():
         Sequential([])
     with pytest.raises(ValueError, match="Layer 1 of the Sequential model is a function"):
         Sequential([ReLU(), lambda x: x])
+    with pytest.raises(ValueError, match="Layer 1 is an Embedding, .* only be the first layer"):
+        Sequential([Dense(3, 3), Embedding(5, 3)])
     assert repr(Sequential([ReLU(), Flatten()])) == "Sequential(ReLU, Flatten)"
 
 
