@@ -3,6 +3,8 @@
 python -m benchmarks.bench_conv [--quick]    engine.conv against SciPy and a float32 matmul
 python -m benchmarks.bench_server [--quick]  the Filters lab over HTTP
 python -m benchmarks.bench_pool [--quick]    pooling vs a naive loop; the Pooling lab over HTTP
+python -m benchmarks.bench_layers [--quick]  a LeNet training step in GFLOP/s (and vs PyTorch)
+python -m benchmarks.bench_train [--quick]   LeNet on the digits from the command line
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ def run_all(quick: bool = False) -> int:
 
     Returns the worst exit status (0 when all ran).
     """
-    from benchmarks import bench_conv, bench_pool, bench_server
+    from benchmarks import bench_conv, bench_layers, bench_pool, bench_server, bench_train
 
     argv = ["--quick"] if quick else []
     status = 0
-    for bench in (bench_conv, bench_server, bench_pool):
+    for bench in (bench_conv, bench_server, bench_pool, bench_layers, bench_train):
         status = max(status, bench.main(argv))
         print()
     return status

@@ -6,7 +6,7 @@ float32 matmul throughput (and PyTorch's CPU time for the same network, when ava
 The network, on (64, 1, 28, 28) float32: conv 6 5×5 same → ReLU → maxpool 2 → conv 16 5×5 →
 ReLU → maxpool 2 → flatten → dense 120 → ReLU → dense 84 → ReLU → dense 10, with a mean
 cross-entropy loss. FLOPs count the convolutions and dense layers only: 2·MACs forwards, and
-twice that backwards (dW and dx), so a training step is 3× the forward count.
+twice that backwards (dW and dx), less the first layer's dx, which a training step skips.
 
 PyTorch (never a dependency) is timed from a separate environment's Python given by
 --torch-python or CNN_BENCH_TORCH_PYTHON, running benchmarks/torch_lenet.py. Target: a training
@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -51,15 +52,18 @@ def lenet(rng: np.random.Generator) -> Sequential:
     )
 
 
-def forward_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> int:
-    """2·MACs of the convolutions and dense layers for one forward pass of the batch."""
-    flops = 0
+def forward_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> list[int]:
+    """2·MACs of each layer (convolutions and dense layers; 0 for the rest) for one forward
+    pass of the batch."""
+    flops = []
     for row, layer in zip(model.summary(input_shape), model, strict=True):
         if isinstance(layer, Conv2D):  # every output value: one MAC per weight of its filter
             out_pixels = int(np.prod(row.output_shape[1:]))
-            flops += 2 * batch * layer.params["weight"].size * out_pixels
+            flops.append(2 * batch * layer.params["weight"].size * out_pixels)
         elif isinstance(layer, Dense):
-            flops += 2 * batch * layer.params["weight"].size
+            flops.append(2 * batch * layer.params["weight"].size)
+        else:
+            flops.append(0)
     return flops
 
 
@@ -77,6 +81,26 @@ def torch_times(python: str, repeats: int) -> dict | None:
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
         print(f"(PyTorch reference unavailable: {exc})")
+        return None
+
+
+def one_thread_step(repeats: int) -> float | None:
+    """Median training step in a child process whose OpenBLAS uses one thread, or None.
+
+    OpenBLAS reads OPENBLAS_NUM_THREADS when NumPy loads, hence the child. On two cores shared
+    with other work (the web server, another training run), two BLAS threads can wait on each
+    other for whole scheduler ticks: this shows whether one thread is the better setting.
+    """
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    command = [sys.executable, "-m", "benchmarks.bench_layers", "--step-only"]
+    command += ["--quick"] if repeats < 15 else []
+    try:
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=300, check=True
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])["step"]
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError) as exc:
+        print(f"(one-thread run unavailable: {exc})")
         return None
 
 
@@ -106,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Time a LeNet-style engine.layers network against NumPy's matmul and PyTorch.",
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
+    parser.add_argument("--step-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--torch-python",
         default=os.environ.get("CNN_BENCH_TORCH_PYTHON"),
@@ -118,29 +143,37 @@ def main(argv: list[str] | None = None) -> int:
     x = rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32)
     labels = rng.integers(0, 10, BATCH)
 
-    a = rng.standard_normal((1024, 1024)).astype(np.float32)
-    b = rng.standard_normal((1024, 1024)).astype(np.float32)
-    t_mm = _median_seconds(lambda: a @ b, repeats)
-    mm_gflops = 2 * 1024**3 / t_mm / 1e9
-
     def forward() -> None:
         model.forward(x)
 
     def step() -> None:
         _, grad = cross_entropy(model.forward(x), labels)
-        model.backward(grad)
+        model.backward(grad, input_grad=False)  # as a training loop (and PyTorch) does
+
+    if args.step_only:  # the child of one_thread_step
+        print(json.dumps({"step": _median_seconds(step, repeats, warmup=2)}))
+        return 0
+
+    a = rng.standard_normal((1024, 1024)).astype(np.float32)
+    b = rng.standard_normal((1024, 1024)).astype(np.float32)
+    t_mm = _median_seconds(lambda: a @ b, repeats)
+    mm_gflops = 2 * 1024**3 / t_mm / 1e9
 
     t_fwd = _median_seconds(forward, repeats, warmup=2)
     t_eval = _median_seconds(lambda: model.forward(x, training=False), repeats, warmup=2)
     t_step = _median_seconds(step, repeats, warmup=2)
-    flops = forward_flops(model, (1, 28, 28), BATCH)
+    per_layer = forward_flops(model, (1, 28, 28), BATCH)
+    flops = sum(per_layer)
+    step_flops = 3 * flops - per_layer[0]  # backward: dW and dx, but no dx for the first layer
     torch_result = torch_times(args.torch_python, repeats) if args.torch_python else None
+    single = None if os.environ.get("OPENBLAS_NUM_THREADS") == "1" else one_thread_step(repeats)
 
     print(f"NumPy {np.__version__}, repeats per timing: {repeats} (median, after a warm-up)")
     blas = _blas_threads()
     if blas:
         print(f"BLAS: {blas}")
-    print(f"os.cpu_count() = {os.cpu_count()}")
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset: one per core")
+    print(f"os.cpu_count() = {os.cpu_count()}, OPENBLAS_NUM_THREADS = {threads}")
     print()
     print(f"LeNet-style stack on ({BATCH}, 1, 28, 28) float32, {model.num_params():,} parameters")
     print(f"NumPy float32 matmul 1024×1024: {mm_gflops:.1f} GFLOP/s")
@@ -152,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     passes = (
         ("forward, evaluation", t_eval, flops, "forward_eval"),
         ("forward, training", t_fwd, flops, "forward"),
-        ("forward + backward", t_step, 3 * flops, "forward_backward"),
+        ("forward + backward", t_step, step_flops, "forward_backward"),
     )
     misses = 0
     for name, t, count, key in passes:
@@ -167,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"PyTorch {torch_result['torch']} CPU, {torch_result['threads']} threads, from a "
             f"separate environment (target: a training step ≤ {TARGET:g}× PyTorch's)"
+        )
+    if single:
+        print(
+            f"forward + backward with OPENBLAS_NUM_THREADS=1: {single * 1e3:.2f} ms "
+            f"(the default above takes {t_step / single:.2f}× as long)"
         )
     print(f"{BATCH / t_step:,.0f} training samples per second (forward + backward, batch {BATCH})")
     print()

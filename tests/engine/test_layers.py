@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from engine import layers
 from engine.conv import conv_naive
 from engine.layers import (
     AvgPool1D,
@@ -191,6 +192,19 @@ def test_conv_float32_backward_agrees_with_float64():
         results.append((y, dx, layer.grads["weight"], layer.grads["bias"]))
     for a, b in zip(*results, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+
+
+def test_conv_backward_in_blocks_of_samples_gives_the_same_gradients(monkeypatch):
+    rng = np.random.default_rng(4)
+    layer = Conv2D(2, 3, 3, stride=2, padding="same", rng=rng, dtype=F64)
+    x = rng.standard_normal((5, 2, 7, 7))
+    dout = rng.standard_normal((5, 3, 4, 4))
+    layer.forward(x)
+    whole = [layer.backward(dout), layer.grads["weight"].copy(), layer.grads["bias"].copy()]
+    monkeypatch.setattr(layers, "_COLS_BLOCK", 2 * 9 * 16 * 2)  # two samples per block
+    blocked = [layer.backward(dout), layer.grads["weight"], layer.grads["bias"]]
+    for a, b in zip(whole, blocked, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_dense_forward_by_hand():
@@ -443,7 +457,11 @@ def test_bad_arguments_raise_plain_value_errors(make, match):
 def test_input_grad_false_skips_dx_but_fills_the_same_grads(make):
     layer = make()
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((3, 2, 5, 5)) if isinstance(layer, Conv2D) else rng.standard_normal((3, 4))
+    x = (
+        rng.standard_normal((3, 2, 5, 5))
+        if isinstance(layer, Conv2D)
+        else rng.standard_normal((3, 4))
+    )
     dout = rng.standard_normal((3, *layer.output_shape(x.shape[1:])))
     layer.forward(x)
     assert layer.backward(dout).shape == x.shape

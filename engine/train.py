@@ -1,0 +1,303 @@
+"""Training loop: minibatches, progress after every step, metrics after every epoch, divergence
+detection, a cooperative stop, and bit-for-bit replay from a seed.
+
+    result = train(TrainConfig(dataset="digits", model="lenet", epochs=10), on_step=print)
+
+Randomness comes from one seed, split into independent streams (weights, shuffling, augmentation,
+dropout), so a run replays exactly and changing one toggle does not reshuffle the others.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from engine.augment import Augmenter
+from engine.datasets import DATASETS, Dataset, load_dataset
+from engine.errors import N_, EngineError
+from engine.layers import Dropout
+from engine.losses import cross_entropy
+from engine.model import Sequential
+from engine.optim import OPTIMIZERS, make_optimizer
+from engine.presets import PRESETS, build_model
+from engine.schedules import SCHEDULES, make_schedule
+
+MAX_EPOCHS = 200
+MAX_BATCH = 4096
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.05,
+              "rmsprop": 0.002, "adam": 0.002}  # fmt: skip
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "digits"  # "digits" (UCI 8×8 handwriting) or "shapes" (generated 28×28)
+    image_size: int | None = None  # digits: 8, 16 or 28; None: 16, where 5×5 kernels fit well
+    model: str = "lenet"  # a preset: lenet, tiny or mlp
+    batchnorm: bool = False  # BatchNorm after every conv and hidden dense layer
+    optimizer: str = "adam"  # sgd, momentum, nesterov, adagrad, rmsprop or adam
+    lr: float | None = None  # None: a sensible default for the optimizer
+    schedule: str = "cosine"  # constant, step, exponential, inverse_time or cosine
+    warmup_steps: int = 0  # linear warm-up before the schedule
+    epochs: int = 20
+    batch_size: int = 32
+    seed: int = 0
+    augment: bool = False  # random shift, rotation and scale per batch, never stored
+    validation_fraction: float = 0.1  # of the training split, held out to watch generalisation
+
+    @property
+    def learning_rate(self) -> float:
+        return DEFAULT_LR[self.optimizer] if self.lr is None else float(self.lr)
+
+
+def validate(config: TrainConfig) -> None:
+    """Refuse a configuration before any work, naming the value."""
+    if config.dataset not in DATASETS:
+        raise EngineError(
+            N_("Unknown dataset '%(name)s': choose digits or shapes."), name=str(config.dataset)
+        )
+    if config.model not in PRESETS:
+        raise EngineError(
+            N_("Unknown model '%(name)s': choose lenet, tiny or mlp."), name=str(config.model)
+        )
+    if config.optimizer not in OPTIMIZERS:
+        raise EngineError(
+            N_("Unknown optimizer '%(name)s': choose one of %(names)s."),
+            name=str(config.optimizer),
+            names=", ".join(OPTIMIZERS),
+        )
+    if config.schedule not in SCHEDULES:
+        raise EngineError(
+            N_("Unknown schedule '%(name)s': choose one of %(names)s."),
+            name=str(config.schedule),
+            names=", ".join(SCHEDULES),
+        )
+    lr = config.learning_rate
+    if not (isinstance(lr, int | float) and math.isfinite(lr) and 0 < lr <= 10):
+        raise EngineError(
+            N_("The learning rate must be a number above 0 and at most 10 (got %(value)s)."),
+            value=config.lr,
+        )
+    if not (isinstance(config.epochs, int) and 1 <= config.epochs <= MAX_EPOCHS):
+        raise EngineError(
+            N_("Epochs must be a whole number from 1 to %(max)s (got %(value)s)."),
+            max=MAX_EPOCHS,
+            value=config.epochs,
+        )
+    if not (isinstance(config.batch_size, int) and 1 <= config.batch_size <= MAX_BATCH):
+        raise EngineError(
+            N_("The batch size must be a whole number from 1 to %(max)s (got %(value)s)."),
+            max=MAX_BATCH,
+            value=config.batch_size,
+        )
+    if not (isinstance(config.seed, int) and 0 <= config.seed < 2**32):
+        raise EngineError(N_("The seed must be a whole number ≥ 0 (got %(value)s)."),
+                          value=config.seed)  # fmt: skip
+    if not 0 <= config.validation_fraction < 0.5:
+        raise EngineError(
+            N_("The validation fraction must be between 0 and 0.5 (got %(value)s)."),
+            value=config.validation_fraction,
+        )
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    step: int  # counted from 1 over the whole run
+    epoch: int  # from 1
+    total_steps: int
+    loss: float
+    lr: float
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    epoch: int
+    train_loss: float  # mean over the epoch's batches, as Keras reports it
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass
+class History:
+    step_loss: list[float] = field(default_factory=list)
+    step_lr: list[float] = field(default_factory=list)
+    epochs: list[EpochInfo] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "step_loss": self.step_loss,
+            "step_lr": self.step_lr,
+            "epochs": [asdict(e) for e in self.epochs],
+        }
+
+
+@dataclass
+class TrainResult:
+    model: Sequential
+    history: History
+    config: TrainConfig
+    test_accuracy: float | None
+    test_loss: float | None
+    seconds: float
+    status: str  # "finished", "stopped" or "diverged"
+    message: str = ""  # for "diverged": what happened and what to try
+    divergence_step: int | None = None
+
+
+def default_augmenter(size: int) -> Augmenter:
+    """Small random shifts, turns and zooms, scaled to the image: about a pixel per 14."""
+    return Augmenter(max_shift=max(1, round(size / 14)), max_rotation=10.0, scale=(0.92, 1.08))
+
+
+def split_validation(data: Dataset, fraction: float, rng: np.random.Generator):
+    """A stratified slice of the training split, held out for validation."""
+    val_index: list[int] = []
+    for label in np.unique(data.y_train):
+        members = np.flatnonzero(data.y_train == label)
+        take = int(round(len(members) * fraction))
+        val_index += list(rng.permutation(members)[:take])
+    mask = np.zeros(len(data.y_train), dtype=bool)
+    mask[val_index] = True
+    return (data.x_train[~mask], data.y_train[~mask]), (data.x_train[mask], data.y_train[mask])
+
+
+def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 256):
+    """(loss, accuracy) in evaluation mode; (nan, nan) for an empty set."""
+    if len(x) == 0:
+        return math.nan, math.nan
+    logits = model.predict(x, batch_size=batch_size)
+    loss, _ = cross_entropy(logits, y)
+    return float(loss), float((logits.argmax(axis=1) == y).mean())
+
+
+def _check_labels(y: np.ndarray, classes: int, what: str) -> None:
+    if len(y) and (y.min() < 0 or y.max() >= classes):
+        bad = int(y[(y < 0) | (y >= classes)][0])
+        raise EngineError(
+            N_("Label %(label)s in the %(what)s set is out of range: classes are 0 to %(max)s."),
+            label=bad,
+            what=what,
+            max=classes - 1,
+        )
+
+
+def _finite(model: Sequential) -> bool:
+    return all(np.isfinite(p).all() for p in model.parameters())
+
+
+def train(
+    config: TrainConfig,
+    data: Dataset | None = None,
+    on_step: Callable[[StepInfo], None] | None = None,
+    on_epoch: Callable[[EpochInfo], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    model: Sequential | None = None,
+) -> TrainResult:
+    """Train a preset (or `model`) on the dataset; returns the model and its history."""
+    validate(config)
+    # Overflow on the way to divergence is expected; the loop detects it and says so.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _train(config, data, on_step, on_epoch, should_stop, model)
+
+
+def _train(config, data, on_step, on_epoch, should_stop, model) -> TrainResult:
+    if data is None:
+        size = config.image_size or (16 if config.dataset == "digits" else None)
+        data = load_dataset(config.dataset, **({"size": size} if size else {}))
+    if len(data.x_train) == 0:
+        raise EngineError(N_("The training set is empty: there is nothing to learn from."))
+    classes = len(data.class_names)
+    _check_labels(data.y_train, classes, N_("training"))
+    _check_labels(data.y_test, classes, N_("test"))
+
+    seeds = np.random.SeedSequence(config.seed).spawn(5)
+    init_rng, shuffle_rng, augment_rng, dropout_rng, split_rng = (
+        np.random.default_rng(s) for s in seeds
+    )
+    (x_train, y_train), (x_val, y_val) = split_validation(
+        data, config.validation_fraction, split_rng
+    )
+    if model is None:
+        model = build_model(config.model, x_train.shape[1:], classes, config.batchnorm, init_rng)
+    for layer in model:
+        if isinstance(layer, Dropout):
+            layer.rng = dropout_rng
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.learning_rate)
+    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    schedule = make_schedule(
+        config.schedule, config.learning_rate, warmup_steps=config.warmup_steps,
+        **({"total_steps": total_steps} if config.schedule == "cosine" else {}),
+    )  # fmt: skip
+    augmenter = default_augmenter(x_train.shape[-1]) if config.augment else None
+    history = History()
+    start = time.perf_counter()
+    step = 0
+    status, message, divergence_step = "finished", "", None
+    model.train()
+    for epoch in range(1, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        order = shuffle_rng.permutation(len(x_train))
+        loss_sum = correct = seen = 0.0
+        for first in range(0, len(order), config.batch_size):
+            if should_stop is not None and should_stop():
+                status = "stopped"
+                break
+            index = order[first : first + config.batch_size]
+            xb, yb = x_train[index], y_train[index]
+            if augmenter is not None:
+                xb = augmenter(xb, augment_rng)
+            lr = float(schedule.lr_at(step))
+            optimizer.lr = lr
+            logits = model.forward(xb, training=True)
+            loss, dlogits = cross_entropy(logits, yb)
+            step += 1
+            if not math.isfinite(loss):
+                status, divergence_step = "diverged", step
+                break
+            model.backward(dlogits, input_grad=False)
+            optimizer.step(model.gradients())
+            if not _finite(model):
+                status, divergence_step = "diverged", step
+                break
+            history.step_loss.append(float(loss))
+            history.step_lr.append(lr)
+            loss_sum += float(loss) * len(yb)
+            correct += float((logits.argmax(axis=1) == yb).sum())
+            seen += len(yb)
+            if on_step is not None:
+                on_step(StepInfo(step, epoch, total_steps, float(loss), lr))
+        if status == "diverged":
+            message = (
+                f"diverged at step {divergence_step}: try a smaller learning rate "
+                f"(it was {config.learning_rate:g})"
+            )
+            break
+        if seen:
+            val_loss, val_accuracy = evaluate(model, x_val, y_val)
+            info = EpochInfo(
+                epoch,
+                loss_sum / seen,
+                correct / seen,
+                val_loss,
+                val_accuracy,
+                time.perf_counter() - epoch_start,
+            )
+            history.epochs.append(info)
+            if on_epoch is not None:
+                on_epoch(info)
+        if status == "stopped":
+            break
+    model.eval()
+    test_loss = test_accuracy = None
+    if status != "diverged":
+        test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
+    return TrainResult(
+        model, history, config, test_accuracy, test_loss, time.perf_counter() - start,
+        status, message, divergence_step,
+    )  # fmt: skip
