@@ -282,7 +282,7 @@ def analyse(input_shape: tuple[int, int, int], specs: list[LayerSpec]) -> list[L
                     ((kw - 1) // 2, kw - 1 - (kw - 1) // 2),
                 )
             else:
-                p = int(spec.padding or 0)
+                p = 0 if spec.padding == "valid" else int(spec.padding or 0)
                 if spec.kind != "conv" and 2 * p > min(kh, kw):
                     raise EngineError(
                         N_(

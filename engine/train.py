@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from engine.augment import Augmenter
+from engine.builder import build
 from engine.datasets import DATASETS, Dataset, load_dataset
 from engine.errors import N_, EngineError
 from engine.layers import Dropout
@@ -37,6 +38,7 @@ class TrainConfig:
     dataset: str = "digits"  # "digits" (UCI 8×8 handwriting) or "shapes" (generated 28×28)
     image_size: int | None = None  # digits: 8, 16 or 28; None: 16, where 5×5 kernels fit well
     model: str = "lenet"  # a preset: lenet, tiny or mlp
+    architecture: str | None = None  # layer text (engine.builder) instead of the preset
     batchnorm: bool = False  # BatchNorm after every conv and hidden dense layer
     optimizer: str = "adam"  # sgd, momentum, nesterov, adagrad, rmsprop or adam
     lr: float | None = None  # None: a sensible default for the optimizer
@@ -46,6 +48,7 @@ class TrainConfig:
     batch_size: int = 32
     seed: int = 0
     augment: bool = False  # random shift, rotation and scale per batch, never stored
+    augmenter: Augmenter | None = None  # chosen changes; overrides `augment` when set
     validation_fraction: float = 0.1  # of the training split, held out to watch generalisation
 
     @property
@@ -222,7 +225,11 @@ def _train(config, data, on_step, on_epoch, should_stop, model) -> TrainResult:
     (x_train, y_train), (x_val, y_val) = split_validation(
         data, config.validation_fraction, split_rng
     )
-    if model is None:
+    if model is None and config.architecture:
+        model, _ = build(
+            config.architecture, x_train.shape[1:], classes, config.batchnorm, init_rng
+        )
+    elif model is None:
         model = build_model(config.model, x_train.shape[1:], classes, config.batchnorm, init_rng)
     for layer in model:
         if isinstance(layer, Dropout):
@@ -234,7 +241,9 @@ def _train(config, data, on_step, on_epoch, should_stop, model) -> TrainResult:
         config.schedule, config.learning_rate, warmup_steps=config.warmup_steps,
         **({"total_steps": total_steps} if config.schedule == "cosine" else {}),
     )  # fmt: skip
-    augmenter = default_augmenter(x_train.shape[-1]) if config.augment else None
+    augmenter = config.augmenter
+    if augmenter is None and config.augment:
+        augmenter = default_augmenter(x_train.shape[-1])
     history = History()
     start = time.perf_counter()
     step = 0
