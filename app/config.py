@@ -32,6 +32,14 @@ class Settings:
     result_cache_bytes: int = field(
         default_factory=lambda: _env_int("CNN_RESULT_CACHE_BYTES", 128 * 1024 * 1024)
     )
+    # Training runs: at most this many at once (one per core), each limited in wall time; finished
+    # runs are kept for run_ttl_seconds, and at most max_runs runs are kept in all.
+    max_active_runs: int = field(
+        default_factory=lambda: _env_int("CNN_MAX_ACTIVE_RUNS", os.cpu_count() or 1)
+    )
+    run_max_seconds: int = field(default_factory=lambda: _env_int("CNN_RUN_MAX_SECONDS", 120))
+    run_ttl_seconds: int = field(default_factory=lambda: _env_int("CNN_RUN_TTL_SECONDS", 3600))
+    max_runs: int = field(default_factory=lambda: _env_int("CNN_MAX_RUNS", 24))
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locales_dir: Path = PROJECT_ROOT / "locales"

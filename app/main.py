@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.config import Settings
 from app.errors import UserError
 from app.i18n import N_, load_translations
-from app.routes import filters, home, pipeline, pooling
+from app.jobs import RunManager
+from app.routes import filters, home, pipeline, pooling, training
 from app.templating import Templates, is_htmx
 from app.uploads import LRUBytesCache
 
@@ -47,7 +49,18 @@ def error_response(request: Request, status: int, message: str) -> HTMLResponse:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="CNN Playground", version="0.1.0")
+    runs = RunManager(
+        settings.max_active_runs, settings.run_ttl_seconds, settings.max_runs,
+        settings.run_max_seconds,
+    )  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        runs.shutdown()  # no training process outlives the server
+
+    app = FastAPI(title="CNN Playground", version="0.1.0", lifespan=lifespan)
+    app.state.runs = runs
     translations = load_translations(settings.locales_dir)
     app.state.settings = settings
     app.state.templates = Templates(settings.templates_dir, translations)
@@ -59,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(filters.router)
     app.include_router(pooling.router)
     app.include_router(pipeline.router)
+    app.include_router(training.router)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> HTMLResponse:

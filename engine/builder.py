@@ -96,6 +96,7 @@ def build(
             max=f"{MAX_PARAMS:,}",
         )
     layers = []
+    spec_outputs: list[int] = []
     shape: tuple[int, ...] = tuple(input_shape)
     for index, (spec, info) in enumerate(zip(specs, infos, strict=True)):
         is_last = index == len(specs) - 1
@@ -130,4 +131,9 @@ def build(
         elif spec.kind == "sigmoid":
             layers.append(Sigmoid())
         shape = info.shape
-    return Sequential(layers), infos
+        spec_outputs.append(len(layers) - 1)
+    model = Sequential(layers)
+    # Which model layer's output each spec (row of the summary) is: a dense layer may have
+    # brought an implicit Flatten along.
+    model.spec_outputs = spec_outputs
+    return model, infos

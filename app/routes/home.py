@@ -36,7 +36,7 @@ LABS = [
     {
         "number": 3,
         "title": N_("Training"),
-        "url": None,
+        "url": "/train",
         "teaches": N_(
             "Train a tiny CNN live, with batch norm and data augmentation, and look inside it."
         ),

@@ -1,0 +1,149 @@
+"""The training process: one run, reporting to the web server through a queue.
+
+Runs in its own process (multiprocessing "spawn"), so a run never blocks page requests and Stop
+can always free the CPU. BLAS gets one thread per run: with two runs on two cores, more threads
+only fight each other and the web server.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before NumPy is imported in this process.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import time  # noqa: E402
+
+SEND_EVERY = 0.15  # seconds between progress messages
+FILTERS_EVERY = 0.5  # seconds between first-layer filter snapshots
+
+
+def _augmenter(options: dict | None, size: int):
+    from engine.augment import Augmenter
+
+    if not options:
+        return None
+    shift = max(1, round(size / 14)) if options.get("shift") else 0
+    return Augmenter(
+        max_shift=shift,
+        max_rotation=12.0 if options.get("rotate") else 0.0,
+        scale=(0.9, 1.1) if options.get("scale") else (1.0, 1.0),
+        flip=bool(options.get("flip")),
+        noise_std=0.1 if options.get("noise") else 0.0,
+    )
+
+
+def first_weights(model):
+    """The first layer with a weight: its weight array (what the page shows as filters)."""
+    for layer in model:
+        if "weight" in layer.params and layer.params["weight"].ndim >= 2:
+            return layer.params["weight"].copy()
+    return None
+
+
+def watched_activation(model, x):
+    """Pre-activation values feeding the first ReLU: the batch-norm view's histogram."""
+    from engine.layers import ReLU
+
+    model.forward(x, training=False, keep_activations=True)
+    for index, layer in enumerate(model):
+        if isinstance(layer, ReLU) and index > 0:
+            return model.activations[index - 1]
+    return model.activations[0]
+
+
+def histogram(values, bins: int = 40) -> dict:
+    import numpy as np
+
+    flat = values.ravel().astype(np.float64)
+    low, high = np.percentile(flat, [0.5, 99.5])
+    if high <= low:
+        high = low + 1e-6
+    counts, edges = np.histogram(flat, bins=bins, range=(low, high))
+    return {
+        "counts": counts.tolist(),
+        "edges": edges.tolist(),
+        "mean": float(flat.mean()),
+        "std": float(flat.std()),
+    }
+
+
+def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> None:
+    """Train one run; every message is a (kind, payload) tuple on `queue`."""
+    try:
+        import numpy as np
+
+        from engine.builder import build
+        from engine.datasets import load_dataset
+        from engine.train import TrainConfig, train
+
+        options = dict(config)
+        augment_options = options.pop("augment_options", None)
+        options.pop("query", None)  # the web form it came from, for the pages only
+        size = options.get("image_size")
+        kwargs = {"size": size} if size and options["dataset"] == "digits" else {}
+        data = load_dataset(options["dataset"], **kwargs)
+        options["augmenter"] = _augmenter(augment_options, data.x_train.shape[-1])
+        train_config = TrainConfig(**options)
+        seeds = np.random.SeedSequence(train_config.seed).spawn(5)
+        model, _ = build(
+            train_config.architecture or "",
+            data.x_train.shape[1:],
+            len(data.class_names),
+            train_config.batchnorm,
+            np.random.default_rng(seeds[0]),
+        )
+        watch_x = data.x_test[:128]
+        started = time.monotonic()
+        state = {"sent": 0.0, "filters": 0.0, "pending": [], "limit_hit": False}
+
+        def flush(epoch: int, total: int) -> None:
+            if state["pending"]:
+                queue.put(("steps", {"steps": state["pending"], "epoch": epoch, "total": total}))
+                state["pending"] = []
+
+        def on_step(info) -> None:
+            state["pending"].append((info.step, info.loss, info.lr))
+            now = time.monotonic()
+            if now - state["sent"] >= SEND_EVERY or info.step == info.total_steps:
+                flush(info.epoch, info.total_steps)
+                state["sent"] = now
+            if now - state["filters"] >= FILTERS_EVERY:
+                queue.put(("filters", first_weights(model)))
+                state["filters"] = now
+            while pause_event.is_set() and not stop_event.is_set():
+                time.sleep(0.05)
+
+        def on_epoch(info) -> None:
+            flush(info.epoch, 0)
+            queue.put(("epoch", info.__dict__ | {"histogram": histogram(
+                watched_activation(model, watch_x))}))  # fmt: skip
+
+        def should_stop() -> bool:
+            if time.monotonic() - started > max_seconds:
+                state["limit_hit"] = True
+                return True
+            return stop_event.is_set()
+
+        queue.put(("started", {"histogram0": histogram(watched_activation(model, watch_x))}))
+        result = train(train_config, data=data, on_step=on_step, on_epoch=on_epoch,
+                       should_stop=should_stop, model=model)  # fmt: skip
+        flush(0, 0)
+        message = result.message
+        if state["limit_hit"]:
+            message = f"limit:{max_seconds:g}"
+        queue.put(("filters", first_weights(model)))
+        queue.put((
+            "done",
+            {
+                "status": result.status,
+                "message": message,
+                "test_accuracy": result.test_accuracy,
+                "test_loss": result.test_loss,
+                "seconds": result.seconds,
+                "state": model.state_dict() if result.status != "diverged" else None,
+            },
+        ))  # fmt: skip
+    except Exception as error:  # report, never die silently: the page must say what happened
+        queue.put(("error", f"{type(error).__name__}: {error}"))

@@ -1,0 +1,236 @@
+"""The Training lab over HTTP: setup, runs in worker processes, looking inside, export, limits."""
+
+import ast
+import base64
+import io
+import re
+import time
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from starlette.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.app.conftest import HX, HX_CONTROLS
+
+QUICK = "dataset=digits&size=8&preset=tiny&epochs=3&batch=32&seed=0"
+
+
+def start(client, query: str = QUICK) -> str:
+    response = client.post("/train/runs", content=query,
+                           headers={"content-type": "application/x-www-form-urlencoded"},
+                           follow_redirects=False)  # fmt: skip
+    assert response.status_code == 303, response.text[:500]
+    return response.headers["location"].rsplit("/", 1)[1]
+
+
+def wait(client, run_id: str, timeout: float = 60) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        run = client.app.state.runs.get(run_id)
+        if run is None:
+            return "expired"
+        if not run.active:
+            return run.status
+        time.sleep(0.1)
+    raise AssertionError("the run did not finish in time")
+
+
+@pytest.fixture
+def trainer():
+    with TestClient(create_app(Settings(max_active_runs=2, run_max_seconds=60))) as client:
+        yield client
+
+
+def test_setup_page_shows_summary_and_preview(client):
+    html = client.get("/train?dataset=digits&size=16&preset=lenet").text
+    assert 'data-testid="train-total">44,426<' in html
+    assert "conv 6 5x5 same" in html and "dense 10" in html
+    assert "/train/preview.png?" in html
+    fragment = client.get("/train?dataset=shapes&preset=tiny", headers=HX)
+    assert fragment.text.lstrip().startswith('<div id="lab"')
+    assert "dataset=shapes" in fragment.headers["HX-Push-Url"]
+
+
+def test_editing_the_layers_switches_to_custom(client):
+    html = client.get("/train?preset=lenet&arch_for=lenet&arch=conv+4+3x3+same,+pool+2").text
+    assert 'value="custom" selected' in html
+    assert "conv 4 3x3 same" in html and "dense 10" in html  # the output layer is appended
+    # Choosing another preset replaces the text, even though the old text came along.
+    html = client.get("/train?preset=mlp&arch_for=lenet&arch=conv+4+3x3+same,+pool+2").text
+    assert 'value="mlp" selected' in html and "dense 115" in html
+
+
+def test_batchnorm_toggle_inserts_layers(client):
+    html = client.get("/train?size=8&preset=tiny&bn=1").text
+    assert html.count("<code>batchnorm</code>") == 2
+
+
+def test_preview_and_augmentation_pngs(client):
+    grid = np.asarray(Image.open(io.BytesIO(client.get("/train/preview.png?size=8").content)))
+    assert grid.shape == (16, 80)  # two 8×8 digits per class, ten classes
+    aug = client.get("/train/augment.png?size=16&aug=shift&aug=rotate")
+    assert np.asarray(Image.open(io.BytesIO(aug.content))).shape == (4 * 17 - 1, 6 * 17 - 1)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("lr=0", "Learning rate must be between"),
+        ("lr=-1", "Learning rate must be between"),
+        ("lr=nan", "Learning rate must be a finite number"),
+        ("epochs=1000000000", "Epochs must be between 1 and 50"),
+        ("batch=0", "Batch size must be between 1 and 512"),
+        ("dataset=imagenet", "Dataset must be one of"),
+        ("preset=resnet", "Model must be one of"),
+        ("size=12", "8, 16 or 28"),
+        ("aug=blur", "Unknown augmentation"),
+        ("preset=custom&arch=conv+6+5x5,+pool+2,+conv+16+9x9&size=8", "Layer 3 (conv 16 9x9)"),
+        ("preset=custom&arch=conv+6+5y5", "expected a kernel size"),
+        ("preset=custom&arch=dense+5000,+dense+5000", "limited to 300,000"),
+    ],
+)
+def test_bad_settings(client, query, message):
+    page = client.get(f"/train?{query}")
+    assert page.status_code == 400
+    assert message in page.text and 'id="controls"' in page.text
+    fragment = client.get(f"/train?{query}", headers=HX_CONTROLS)
+    assert fragment.status_code == 400 and fragment.headers["HX-Retarget"] == "#controls-error"
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    assert client.post("/train/runs", content=query, headers=form).status_code == 400
+
+
+def test_unknown_or_expired_run_is_404(client):
+    for path in ("/train/runs/nope", "/train/runs/nope/status", "/train/runs/nope/inside"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "never existed or has expired" in response.text
+
+
+def test_a_run_trains_reports_and_opens_up(trainer):
+    run_id = start(trainer)
+    html = trainer.get(f"/train/runs/{run_id}").text
+    assert f"Run {run_id}" in html and 'id="run-status"' in html
+    assert wait(trainer, run_id) == "finished"
+    status = trainer.get(f"/train/runs/{run_id}/status").text
+    accuracy = float(re.search(r'data-testid="test-accuracy">([\d.]+)%', status).group(1))
+    assert 50 < accuracy <= 100
+    assert "<polyline" in status and 'hx-trigger="load delay' not in status  # polling stopped
+    inside = trainer.get(f"/train/runs/{run_id}/inside?sample=3").text
+    assert 'data-testid="confusion"' in inside and 'data-testid="probabilities"' in inside
+    counts = [
+        int(v) for v in re.findall(r'<td class="(?:diag|off|)" style="--v: [\d.]+">(\d+)<', inside)
+    ]
+    assert sum(counts) == 359  # every test image lands in one cell
+    layer = trainer.get(f"/train/runs/{run_id}/layer.png?sample=3&layer=1&channel=0")
+    assert np.asarray(Image.open(io.BytesIO(layer.content))).shape[:2] == (8, 8)
+    filters = trainer.get(f"/train/runs/{run_id}/filters.png")
+    assert filters.status_code == 200
+
+
+def test_export_parses_and_names_the_layers(trainer):
+    run_id = start(trainer, "size=16&preset=lenet&epochs=1&bn=1")
+    wait(trainer, run_id)
+    keras = trainer.get(f"/train/runs/{run_id}/export?framework=keras").text
+    torch = trainer.get(f"/train/runs/{run_id}/export?framework=pytorch").text
+    ast.parse(keras)
+    ast.parse(torch)
+    assert "layers.Conv2D(6, (5, 5)" in keras and "layers.Dense(120)" in keras
+    assert "keras.Input(shape=(16, 16, 1))" in keras and "BatchNormalization" in keras
+    assert "nn.Conv2d(1, 6, kernel_size=(5, 5)" in torch and "nn.Linear(256, 120)" in torch
+    assert "nn.BatchNorm2d(6" in torch and "nn.BatchNorm1d(120" in torch
+    weights = np.load(io.BytesIO(trainer.get(f"/train/runs/{run_id}/weights.npz").content))
+    assert weights["0.weight"].shape == (6, 1, 5, 5)
+    assert trainer.get(f"/train/runs/{run_id}/export?framework=jax").status_code == 400
+
+
+def drawing_png(blank: bool = False) -> str:
+    image = Image.new("RGB", (224, 224), "white")
+    if not blank:
+        ImageDraw.Draw(image).line([(112, 40), (112, 190)], fill="black", width=18)  # a "1"
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_drawing_is_prepared_and_predicted(trainer):
+    run_id = start(trainer, "size=8&preset=tiny&epochs=3&seed=1")
+    wait(trainer, run_id)
+    response = trainer.post(f"/train/runs/{run_id}/predict", data={"drawing": drawing_png()},
+                            headers=HX)  # fmt: skip
+    assert response.status_code == 200
+    assert "cropped to the ink" in response.text
+    assert re.search(r'data-testid="predicted-class">\d<', response.text)
+    blank = trainer.post(f"/train/runs/{run_id}/predict", data={"drawing": drawing_png(True)},
+                         headers={**HX, "X-Error-Target": "#predict-error"})  # fmt: skip
+    assert blank.status_code == 400 and "blank" in blank.text
+    assert blank.headers["HX-Retarget"] == "#predict-error"
+    junk = trainer.post(f"/train/runs/{run_id}/predict",
+                        files={"image": ("x.png", b"not an image", "image/png")})  # fmt: skip
+    assert junk.status_code == 415
+
+
+def test_stop_and_concurrency_limit(trainer):
+    slow = "size=28&preset=lenet&epochs=50&batch=8"
+    first, second = start(trainer, slow), start(trainer, slow)
+    busy = trainer.post("/train/runs", content=QUICK,
+                        headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert busy.status_code == 429 and "busy" in busy.text
+    for run_id in (first, second):
+        assert trainer.post(f"/train/runs/{run_id}/stop", headers=HX).status_code == 200
+    assert wait(trainer, first, timeout=10) == "stopped"
+    assert wait(trainer, second, timeout=10) == "stopped"
+    process = trainer.app.state.runs._controls[first][0]
+    process.join(timeout=5)
+    assert not process.is_alive()  # the CPU is free again
+    assert start(trainer) is not None  # and a new run is accepted
+
+
+def test_pause_and_resume(trainer):
+    run_id = start(trainer, "size=28&preset=lenet&epochs=50&batch=8")
+    run = trainer.app.state.runs.get(run_id)
+    deadline = time.time() + 20
+    while run.steps_done < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert "Resume" in trainer.post(f"/train/runs/{run_id}/pause", headers=HX).text
+    time.sleep(0.6)
+    paused_at = run.steps_done
+    time.sleep(0.6)
+    assert run.steps_done <= paused_at + 1  # at most the step in flight
+    assert run.status == "paused"
+    trainer.post(f"/train/runs/{run_id}/resume", headers=HX)
+    assert run.status == "running"
+    trainer.post(f"/train/runs/{run_id}/stop", headers=HX)
+    assert wait(trainer, run_id, timeout=10) == "stopped"
+
+
+def test_finished_runs_expire():
+    with TestClient(create_app(Settings(run_ttl_seconds=0))) as client:
+        run_id = start(client)
+        wait(client, run_id)
+        time.sleep(0.05)
+        assert client.get(f"/train/runs/{run_id}").status_code == 404
+
+
+def test_compare_names_what_differs(trainer):
+    a = start(trainer, QUICK)
+    wait(trainer, a)
+    b = start(trainer, QUICK.replace("preset=tiny", "preset=mlp"))
+    wait(trainer, b)
+    html = trainer.get(f"/train/compare?run={a}&run={b}").text
+    assert "Tiny CNN" in html and "MLP baseline" in html
+    assert html.count("<svg") == 3  # accuracy, loss, shifted test images
+    assert trainer.get(f"/train/compare?run={a}").status_code == 400
+    assert trainer.get(f"/train/compare?run={a}&run=zzz").status_code == 404
+
+
+def test_diverging_run_shows_the_message(trainer):
+    run_id = start(trainer, "size=16&preset=lenet&optimizer=sgd&lr=10&schedule=constant&epochs=3")
+    status = wait(trainer, run_id)
+    html = trainer.get(f"/train/runs/{run_id}/status").text
+    if status == "diverged":
+        assert "diverged at step" in html and "try a smaller learning rate" in html
+    else:  # dead ReLUs can stall instead of overflowing: still a finished run with a score
+        assert status == "finished"
