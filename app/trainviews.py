@@ -89,10 +89,10 @@ def confusion(model: Sequential, data) -> tuple[np.ndarray, np.ndarray]:
 
 
 def shifted_accuracy(model: Sequential, data, shifts=(0, 1, 2, 3, 4)) -> list[float]:
-    """Test accuracy when every test image is moved right and down by s pixels."""
+    """Test accuracy when every test image is moved s pixels to the right."""
     scores = []
     for s in shifts:
-        moved = shift_image(data.x_test, s, s) if s else data.x_test
+        moved = shift_image(data.x_test, s, 0) if s else data.x_test
         scores.append(float((model.predict(moved).argmax(axis=1) == data.y_test).mean()))
     return scores
 

@@ -442,12 +442,40 @@ def compare_runs(request: Request) -> Response:
             shifted.append(Series(label, [0, 1, 2, 3, 4], scores))
     if shifted:
         charts.append(
-            line_chart(shifted, gettext("shift of every test image (pixels right and down)"),
+            line_chart(shifted, gettext("shift of every test image (pixels to the right)"),
                        gettext("test accuracy"), gettext("Accuracy on shifted test images"),
                        y_range=(0.0, 1.0))
         )  # fmt: skip
-    context = {"runs": list(zip(labels, runs, strict=True)), "charts": charts}
-    return _templates(request).response(request, "training/compare.html", context)
+    context = {
+        "runs": list(zip(labels, runs, strict=True)),
+        "charts": charts,
+        "any_active": any(run.active for run in runs),
+        "query": request.url.query,
+    }
+    name = "training/_compare.html" if is_htmx(request) else "training/compare.html"
+    return _templates(request).response(request, name, context)
+
+
+# The ready-made experiment: the same budget as a CNN and as a dense network, then both are
+# tested on digits moved a few pixels. 16×16 digits, so that a shift of 1 to 4 pixels is a move,
+# not a different picture.
+SHIFT_EXPERIMENT = (
+    "dataset=digits&size=16&preset=lenet&epochs=8&seed=0",
+    "dataset=digits&size=16&preset=mlp&epochs=8&seed=0",
+)
+
+
+@router.post("/train/experiments/shift")
+def shift_experiment(request: Request) -> Response:
+    manager = request.app.state.runs
+    ids = []
+    for query in SHIFT_EXPERIMENT:
+        form = traininglab.parse_form(QueryParams(query))
+        ids.append(manager.start(form.run_config() | {"query": form.query()}).id)
+    url = "/train/compare?" + "&".join(f"run={run_id}" for run_id in ids)
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
 
 
 def compare_labels(forms: list[traininglab.TrainForm], gettext) -> list[str]:

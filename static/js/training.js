@@ -37,18 +37,14 @@
       last = next;
       canvas.dataset.drawn = "1";
     });
-    const stop = () => { drawing = false; };
+    const form = canvas.closest("form");
+    const hidden = form.querySelector("#drawing-data");
+    // Keep the hidden field current, so whatever sends the form sends the drawing.
+    const store = () => { hidden.value = canvas.dataset.drawn ? canvas.toDataURL("image/png") : ""; };
+    const stop = () => { if (drawing) store(); drawing = false; };
     canvas.addEventListener("pointerup", stop);
     canvas.addEventListener("pointercancel", stop);
-    const form = canvas.closest("form");
-    form.querySelector("#clear-canvas").addEventListener("click", clear);
-    // Fill the hidden field just before htmx serialises the form.
-    form.addEventListener("htmx:configRequest", () => {
-      form.querySelector("#drawing-data").value = canvas.dataset.drawn ? canvas.toDataURL("image/png") : "";
-    });
-    form.addEventListener("submit", () => {
-      form.querySelector("#drawing-data").value = canvas.dataset.drawn ? canvas.toDataURL("image/png") : "";
-    });
+    form.querySelector("#clear-canvas").addEventListener("click", () => { clear(); store(); });
   }
   const scan = () => document.querySelectorAll("#draw-canvas").forEach(setup);
   document.addEventListener("DOMContentLoaded", scan);

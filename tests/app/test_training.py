@@ -234,3 +234,17 @@ def test_diverging_run_shows_the_message(trainer):
         assert "diverged at step" in html and "try a smaller learning rate" in html
     else:  # dead ReLUs can stall instead of overflowing: still a finished run with a score
         assert status == "finished"
+
+
+def test_ready_made_shift_experiment_starts_two_runs(trainer):
+    response = trainer.post("/train/experiments/shift", follow_redirects=False)
+    assert response.status_code == 303
+    ids = re.findall(r"run=(\w+)", response.headers["location"])
+    assert len(ids) == 2
+    configs = [trainer.app.state.runs.get(run_id).config for run_id in ids]
+    assert {c["model"] for c in configs} == {"lenet", "mlp"}
+    page = trainer.get(response.headers["location"]).text
+    assert "Still training" in page and 'hx-trigger="load delay:1s"' in page
+    for run_id in ids:
+        trainer.post(f"/train/runs/{run_id}/stop")
+        wait(trainer, run_id, timeout=10)

@@ -1,0 +1,74 @@
+"""The Training lab in a real browser: train, watch, draw, compare."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def train_from(page, live_server, query: str) -> str:
+    page.goto(f"{live_server}/train?{query}")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_url(re.compile(r"/train/runs/\w+$"))
+    return page.url.rsplit("/", 1)[1]
+
+
+def test_train_watch_and_draw(page, live_server, screenshot):
+    run_id = train_from(page, live_server, "dataset=digits&size=16&preset=lenet&epochs=3")
+    # The page updates itself: the progress reaches 100% and the final accuracy appears.
+    accuracy = page.get_by_test_id("test-accuracy")
+    accuracy.wait_for(timeout=60_000)
+    assert float(accuracy.inner_text().rstrip("%")) > 60
+    assert page.get_by_test_id("run-progress").inner_text() == "100%"
+    assert page.locator("[data-testid=loss-chart] polyline").count() == 1
+    assert page.locator("[data-testid=accuracy-chart] polyline").count() == 2
+    page.get_by_test_id("inside").wait_for()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "training-run-en")
+
+    # Draw a "1": one vertical stroke down the middle of the canvas.
+    canvas = page.locator("#draw-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.07 * step))
+    page.mouse.up()
+    page.get_by_role("button", name="Predict").click()
+    predicted = page.get_by_test_id("predicted-class")
+    predicted.wait_for()
+    assert predicted.inner_text() in [str(d) for d in range(10)]
+    screenshot(page, "training-drawing-en")
+
+    # A blank canvas gets a message where the user is looking, and the prediction stays.
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name="Predict").click()
+    page.locator("#predict-error .error-message").wait_for()
+    assert "blank" in page.locator("#predict-error").inner_text()
+    assert predicted.is_visible()
+
+    page.goto(f"{live_server}/train/runs/{run_id}")
+    page.get_by_role("link", name="Português").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "pt-BR"
+    screenshot(page, "training-run-pt")
+
+
+def test_setup_and_compare_two_runs(page, live_server, screenshot):
+    first = train_from(page, live_server, "size=8&preset=tiny&epochs=2")
+    page.get_by_test_id("test-accuracy").wait_for(timeout=60_000)
+    second = train_from(page, live_server, "size=8&preset=mlp&epochs=2")
+    page.get_by_test_id("test-accuracy").wait_for(timeout=60_000)
+    page.goto(f"{live_server}/train?size=8&preset=tiny&aug=shift&aug=rotate")
+    screenshot(page, "training-setup-en")
+    page.get_by_label(first).check()
+    page.get_by_label(second).check()
+    page.get_by_role("button", name="Compare the ticked runs").click()
+    page.wait_for_url(re.compile(r"/train/compare"))
+    runs = page.get_by_test_id("compared-runs").inner_text()
+    assert "Tiny CNN" in runs and "MLP baseline" in runs
+    assert page.locator("svg.chart").count() == 3
+    screenshot(page, "training-compare-en")
