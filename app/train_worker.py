@@ -20,15 +20,18 @@ FILTERS_EVERY = 0.5  # seconds between first-layer filter snapshots
 
 
 def _augmenter(options: dict | None, size: int):
+    """The page's toggles as an Augmenter; shift, rotate and zoom together are exactly the
+    command line's --augment (engine.train.default_augmenter)."""
     from engine.augment import Augmenter
+    from engine.train import default_augmenter
 
     if not options:
         return None
-    shift = max(1, round(size / 14)) if options.get("shift") else 0
+    default = default_augmenter(size)
     return Augmenter(
-        max_shift=shift,
-        max_rotation=12.0 if options.get("rotate") else 0.0,
-        scale=(0.9, 1.1) if options.get("scale") else (1.0, 1.0),
+        max_shift=default.max_shift if options.get("shift") else 0,
+        max_rotation=default.max_rotation if options.get("rotate") else 0.0,
+        scale=default.scale if options.get("scale") else (1.0, 1.0),
         flip=bool(options.get("flip")),
         noise_std=0.1 if options.get("noise") else 0.0,
     )
@@ -71,6 +74,11 @@ def histogram(values, bins: int = 40) -> dict:
 
 def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> None:
     """Train one run; every message is a (kind, payload) tuple on `queue`."""
+    try:
+        # Page requests come first: a run yields the CPU to the web server when both want it.
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass
     try:
         import numpy as np
 

@@ -5,6 +5,7 @@ python -m benchmarks.bench_server [--quick]  the Filters lab over HTTP
 python -m benchmarks.bench_pool [--quick]    pooling vs a naive loop; the Pooling lab over HTTP
 python -m benchmarks.bench_layers [--quick]  a LeNet training step in GFLOP/s (and vs PyTorch)
 python -m benchmarks.bench_train [--quick]   LeNet on the digits from the command line
+python -m benchmarks.bench_training_lab      the Training lab over HTTP: first point, page latency
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ def run_all(quick: bool = False) -> int:
 
     Returns the worst exit status (0 when all ran).
     """
-    from benchmarks import bench_conv, bench_layers, bench_pool, bench_server, bench_train
+    from benchmarks import (
+        bench_conv,
+        bench_layers,
+        bench_pool,
+        bench_server,
+        bench_train,
+        bench_training_lab,
+    )
 
     argv = ["--quick"] if quick else []
     status = 0
-    for bench in (bench_conv, bench_server, bench_pool, bench_layers, bench_train):
+    benches = (bench_conv, bench_server, bench_pool, bench_layers, bench_train, bench_training_lab)
+    for bench in benches:
         status = max(status, bench.main(argv))
         print()
     return status
