@@ -43,6 +43,7 @@ class Run:
     first_point: float | None = None  # when the first curve point arrived
     finished: float | None = None
     state: dict | None = None  # trained weights (state_dict) once finished
+    extra: dict = field(default_factory=dict)  # anything else a worker reports when done
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -82,7 +83,10 @@ class RunManager:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, config: dict) -> Run:
+    def start(self, config: dict, target=None) -> Run:
+        """Start a run of `target(config, queue, stop_event, pause_event, max_seconds)` in a new
+        process (default: app.train_worker.run, the image trainer). The target reports with
+        (kind, payload) messages: "started", "steps", "epoch", "filters", "done" or "error"."""
         with self._lock:
             self._expire()
             active = sum(run.active for run in self._runs.values())
@@ -100,10 +104,12 @@ class RunManager:
             self._evict()
         queue = self._context.Queue()
         stop_event, pause_event = self._context.Event(), self._context.Event()
-        from app import train_worker
+        if target is None:
+            from app import train_worker
 
+            target = train_worker.run
         process = self._context.Process(
-            target=train_worker.run,
+            target=target,
             args=(config, queue, stop_event, pause_event, self.max_seconds),
             daemon=True,
             name=f"train-{run.id}",
@@ -200,7 +206,8 @@ class RunManager:
     @staticmethod
     def _apply(run: Run, kind: str, payload) -> None:
         if kind == "started":
-            run.histograms.append(payload["histogram0"])
+            if payload.get("histogram0"):
+                run.histograms.append(payload["histogram0"])
             if run.status == "starting":
                 run.status = "running"
         elif kind == "steps":
@@ -216,7 +223,9 @@ class RunManager:
             if run.first_point is None and run.step_loss and run.started:
                 run.first_point = time.monotonic() - run.started
         elif kind == "epoch":
-            run.histograms.append(payload.pop("histogram"))
+            histogram = payload.pop("histogram", None)
+            if histogram:
+                run.histograms.append(histogram)
             run.epochs.append(payload)
         elif kind == "filters":
             run.filters = payload
@@ -227,6 +236,7 @@ class RunManager:
             run.test_loss = payload["test_loss"]
             run.seconds = payload["seconds"]
             run.state = payload["state"]
+            run.extra = payload.get("extra", {})
             run.finished = time.time()
         elif kind == "error":
             run.status = "failed"
