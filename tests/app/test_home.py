@@ -92,3 +92,8 @@ def test_about_page_credits_every_sample_and_states_limits(client):
     for credit in ("NASA", "Stéfan van der Walt", "Rachel Michetti", "Lav Varshney", "CC0Textures"):
         assert credit in html
     assert "up to 10 MB and 40 megapixels" in html
+
+
+def test_about_page_credits_the_digits(client):
+    html = client.get("/about").text
+    assert "Alpaydin" in html and "CC BY 4.0" in html and "10.24432/C50P49" in html
