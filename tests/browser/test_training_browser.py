@@ -71,4 +71,5 @@ def test_setup_and_compare_two_runs(page, live_server, screenshot):
     runs = page.get_by_test_id("compared-runs").inner_text()
     assert "Tiny CNN" in runs and "MLP baseline" in runs
     assert page.locator("svg.chart").count() == 3
+    assert page.locator("figure.histogram").count() > 2
     screenshot(page, "training-compare-en")
