@@ -83,21 +83,20 @@ def _float(x):
 def _max_pool(x, kernel_size, stride, padding, return_indices, nd, name):
     x, k, s, p = _setup(x, kernel_size, stride, padding, nd, name)
     x = _float(x)
-    best = which = None
-    for position, (_offset, view) in enumerate(_offset_slices(x, k, s, p, -np.inf)):
-        if best is None:
-            best = view.copy()
-            which = np.zeros(view.shape, dtype=np.int64) if return_indices else None
-            continue
-        if return_indices:
-            # Strictly greater keeps the first maximum, as PyTorch does; NaN always wins.
-            better = (view > best) | np.isnan(view)
-            np.copyto(best, view, where=better)
-            which[better] = position
-        else:
-            np.maximum(best, view, out=best)
+    views = [view for _, view in _offset_slices(x, k, s, p, -np.inf)]
+    best = views[0].copy()
+    for view in views[1:]:
+        np.maximum(best, view, out=best)  # NaN propagates, as in PyTorch
     if not return_indices:
         return best
+    # Which offset won: walking from the last offset to the first leaves the first maximum, as
+    # PyTorch keeps it; a NaN wins its window.
+    which = np.zeros(best.shape, dtype=np.int16)
+    for position in range(len(views) - 1, -1, -1):
+        np.copyto(which, position, where=views[position] == best)
+    if np.isnan(best).any():
+        for position in range(len(views) - 1, -1, -1):
+            np.copyto(which, position, where=np.isnan(views[position]))
     offsets = np.unravel_index(which, k)
     coords = []
     for axis in range(nd):

@@ -166,3 +166,12 @@ def test_activations_and_derivatives():
         z = np.array([-1.5, 0.2, 2.0])
         numeric = (f(z + 1e-6) - f(z - 1e-6)) / 2e-6
         np.testing.assert_allclose(grad(f(z)), numeric, rtol=1e-6)
+
+
+def test_ties_go_to_the_first_maximum_and_nan_wins():
+    x = np.array([[[[1.0, 1.0], [1.0, 0.0]]]])
+    _, indices = max_pool2d(x, 2, return_indices=True)
+    assert indices[0, 0, 0, 0] == 0
+    x = np.array([[[[1.0, 5.0], [np.nan, 0.0]]]])
+    values, indices = max_pool2d(x, 2, return_indices=True)
+    assert np.isnan(values[0, 0, 0, 0]) and indices[0, 0, 0, 0] == 2
