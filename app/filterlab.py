@@ -18,8 +18,9 @@ from PIL import Image
 from app.errors import UserError
 from app.forms import LabelRef, parse_choice, parse_float, parse_int, parse_number
 from app.i18n import N_
-from app.samples import DEFAULT_SAMPLE, SAMPLES, load_sample
-from app.uploads import DecodedImage, LRUBytesCache, is_valid_upload_id
+from app.samples import DEFAULT_SAMPLE, load_sample
+from app.sources import expired, parse_source
+from app.uploads import DecodedImage, LRUBytesCache
 from engine.conv import conv2d, output_size, resolve_padding
 from engine.explain import PixelExplanation, channel_partials, explain_pixel
 from engine.kernels import KERNELS, get_kernel
@@ -197,28 +198,7 @@ def _short(value: float) -> str:
 def parse_state(params) -> FilterState:
     """`params` is a Starlette QueryParams/FormData (multi-valued `f`)."""
     state = FilterState()
-    upload = (params.get("upload") or "").strip()
-    sample = (params.get("sample") or DEFAULT_SAMPLE).strip()
-    # The page's picture menu sends one `source` ("sample:<name>" or "upload:<id>").
-    kind, _, value = (params.get("source") or "").strip().partition(":")
-    if kind == "sample":
-        upload, sample = "", value
-    elif kind == "upload":
-        upload = value
-    if upload:
-        if not is_valid_upload_id(upload):
-            raise UserError(
-                N_(
-                    "This uploaded image is no longer on the server (uploads are kept only for a "
-                    "while). Please upload it again."
-                ),
-                status=410,
-            )
-        state.upload, state.sample = upload, None
-    else:
-        if sample not in SAMPLES:
-            raise UserError(N_("Unknown sample image '%(name)s'."), status=404, name=sample[:40])
-        state.sample = sample
+    state.sample, state.upload = parse_source(params, DEFAULT_SAMPLE)
     state.res = parse_int(params.get("res"), N_("Working size"), 256, 16, 512)
     if state.res not in RESOLUTIONS:
         state.res = min(RESOLUTIONS, key=lambda r: abs(r - state.res))
@@ -355,13 +335,7 @@ def load_source(state: FilterState, uploads: LRUBytesCache, samples_dir) -> Deco
     if state.upload:
         cached = uploads.get(state.upload)
         if cached is None:
-            raise UserError(
-                N_(
-                    "This uploaded image is no longer on the server (uploads are kept only for a "
-                    "while). Please upload it again."
-                ),
-                status=410,
-            )
+            raise expired()
         return cached.image
     return load_sample(state.sample, samples_dir)
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from app import filterlab
-from app.errors import UserError, from_engine_error
+from app.errors import from_engine_error
 from app.forms import parse_int
 from app.i18n import N_
-from app.samples import SAMPLES
-from app.uploads import is_valid_upload_id
+from app.sources import parse_source
 from engine import architecture, edgenet
 from engine.activations import relu
 from engine.errors import EngineError
@@ -26,10 +25,6 @@ DEMO_ARCHITECTURE = (
     "conv 8 3x3 same, relu, pool 2, conv 12 3x3 same, relu, pool 2, flatten, dense 10"
 )
 MAX_ARCH_TEXT = 2000
-EXPIRED = N_(
-    "This uploaded image is no longer on the server (uploads are kept only for a while). "
-    "Please upload it again."
-)
 
 
 @dataclass
@@ -53,19 +48,7 @@ class PipelineState:
 
 def parse_state(params) -> PipelineState:
     state = PipelineState()
-    kind, _, value = (params.get("source") or "").strip().partition(":")
-    upload = value if kind == "upload" else (params.get("upload") or "").strip()
-    sample = value if kind == "sample" else (params.get("sample") or "cat").strip()
-    if kind == "sample":
-        upload = ""
-    if upload:
-        if not is_valid_upload_id(upload):
-            raise UserError(EXPIRED, status=410)
-        state.upload, state.sample = upload, None
-    elif sample not in SAMPLES:
-        raise UserError(N_("Unknown sample image '%(name)s'."), status=404, name=sample[:40])
-    else:
-        state.sample = sample
+    state.sample, state.upload = parse_source(params, "cat")
     state.res = parse_int(params.get("pres"), N_("Working size"), 64, 8, 128)
     state.res = min(RESOLUTIONS, key=lambda r: abs(r - state.res))
     if params.get("arch") is not None:

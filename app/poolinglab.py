@@ -18,7 +18,8 @@ from app.errors import UserError
 from app.forms import parse_choice, parse_int
 from app.i18n import N_
 from app.samples import SAMPLES
-from app.uploads import LRUBytesCache, is_valid_upload_id
+from app.sources import parse_source
+from app.uploads import LRUBytesCache
 from engine import edgenet
 from engine.conv import conv2d
 from engine.pool import avg_pool2d, max_pool2d, pool_output_size
@@ -28,10 +29,6 @@ POOL_TYPES = ("max", "avg")
 MAX_POOL = 16
 MAX_SHIFT = 16
 INVARIANCE_SIZE = 256  # the translation experiment always runs on a 256-pixel image
-EXPIRED = N_(
-    "This uploaded image is no longer on the server (uploads are kept only for a while). "
-    "Please upload it again."
-)
 
 
 @dataclass
@@ -87,21 +84,7 @@ def parse_state(params) -> PoolState:
         state.filters = filterlab.parse_state(params)
         state.sample, state.upload = state.filters.sample, state.filters.upload
     else:
-        kind, _, value = source.partition(":")
-        upload = value if kind == "upload" else (params.get("upload") or "").strip()
-        sample = value if kind == "sample" else (params.get("sample") or "camera").strip()
-        if kind == "sample":
-            upload = ""
-        if upload:
-            if not is_valid_upload_id(upload):
-                raise UserError(EXPIRED, status=410)
-            state.upload, state.sample = upload, None
-        else:
-            if sample not in SAMPLES:
-                raise UserError(
-                    N_("Unknown sample image '%(name)s'."), status=404, name=sample[:40]
-                )
-            state.sample = sample
+        state.sample, state.upload = parse_source(params, "camera")
         state.res = parse_int(params.get("pres"), N_("Working size"), 64, 8, 256)
         state.res = min(RESOLUTIONS, key=lambda r: abs(r - state.res))
     state.ptype = parse_choice(params.get("ptype"), N_("Pooling"), POOL_TYPES, "max")

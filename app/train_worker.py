@@ -7,6 +7,7 @@ only fight each other and the web server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # Before NumPy is imported in this process.
@@ -74,11 +75,9 @@ def histogram(values, bins: int = 40) -> dict:
 
 def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> None:
     """Train one run; every message is a (kind, payload) tuple on `queue`."""
-    try:
-        # Page requests come first: a run yields the CPU to the web server when both want it.
+    # Page requests come first: a run yields the CPU to the web server when both want it.
+    with contextlib.suppress(AttributeError, OSError):
         os.nice(10)
-    except (AttributeError, OSError):
-        pass
     try:
         import numpy as np
 
