@@ -20,6 +20,11 @@ from app.errors import UserError
 from app.i18n import N_
 
 ACTIVE = ("starting", "running", "paused")
+# The statuses as the pages show them (translated there with gettext).
+STATUS_NAMES = (
+    N_("starting"), N_("running"), N_("paused"), N_("finished"), N_("stopped"), N_("diverged"),
+    N_("failed"),
+)  # fmt: skip
 
 
 @dataclass
