@@ -201,6 +201,7 @@ async def receive_upload(request: Request) -> tuple[str, FormData]:
     if not isinstance(upload, UploadFile):
         raise UserError(N_("No file was attached. Choose an image file to upload."))
     data = await upload.read()
+    await upload.close()  # the spooled temporary file, at once rather than at collection
     if len(data) > settings.max_upload_bytes:
         raise too_large(settings.max_upload_bytes)
     filename = (upload.filename or "image")[:120]

@@ -6,6 +6,7 @@ python -m benchmarks.bench_pool [--quick]    pooling vs a naive loop; the Poolin
 python -m benchmarks.bench_layers [--quick]  a LeNet training step in GFLOP/s (and vs PyTorch)
 python -m benchmarks.bench_train [--quick]   LeNet on the digits from the command line
 python -m benchmarks.bench_training_lab      the Training lab over HTTP: first point, page latency
+python -m benchmarks.bench_signals [--quick] long 1-D convolution by FFT; 3-D kernels on video
 """
 
 from __future__ import annotations
@@ -21,13 +22,17 @@ def run_all(quick: bool = False) -> int:
         bench_layers,
         bench_pool,
         bench_server,
+        bench_signals,
         bench_train,
         bench_training_lab,
     )
 
     argv = ["--quick"] if quick else []
     status = 0
-    benches = (bench_conv, bench_server, bench_pool, bench_layers, bench_train, bench_training_lab)
+    benches = (
+        bench_conv, bench_server, bench_pool, bench_layers, bench_train, bench_training_lab,
+        bench_signals,
+    )  # fmt: skip
     for bench in benches:
         status = max(status, bench.main(argv))
         print()

@@ -52,7 +52,7 @@ LABS = [
     {
         "number": 5,
         "title": N_("Signals"),
-        "url": None,
+        "url": "/signals",
         "teaches": N_("Convolution you can hear (audio echo and reverb) and watch (video, 3-D)."),
     },
     {

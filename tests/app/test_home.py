@@ -13,6 +13,7 @@ def test_home_lists_seven_labs_and_links_only_built_ones(client):
     # Unbuilt labs are text, not links to fake pages.
     assert 'href="/pooling"' in html
     assert 'href="/train"' in html
+    assert 'href="/signals"' in html
     for path in ("/text",):
         assert f'href="{path}"' not in html
 

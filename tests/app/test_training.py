@@ -221,8 +221,8 @@ def test_compare_names_what_differs(trainer):
     wait(trainer, b)
     html = trainer.get(f"/train/compare?run={a}&run={b}").text
     assert "Tiny CNN" in html and "MLP baseline" in html
-    assert html.count("<svg class=\"chart\"") == 3  # accuracy, loss, shifted test images
-    assert html.count("class=\"histogram\"") == 2 * 4  # before training + 3 epochs, per run
+    assert html.count('<svg class="chart"') == 3  # accuracy, loss, shifted test images
+    assert html.count('class="histogram"') == 2 * 4  # before training + 3 epochs, per run
     assert trainer.get(f"/train/compare?run={a}").status_code == 400
     assert trainer.get(f"/train/compare?run={a}&run=zzz").status_code == 404
 
