@@ -7,6 +7,7 @@ python -m benchmarks.bench_layers [--quick]  a LeNet training step in GFLOP/s (a
 python -m benchmarks.bench_train [--quick]   LeNet on the digits from the command line
 python -m benchmarks.bench_training_lab      the Training lab over HTTP: first point, page latency
 python -m benchmarks.bench_signals [--quick] long 1-D convolution by FFT; 3-D kernels on video
+python -m benchmarks.bench_optimizers        the optimizer race and the Optimizer lab over HTTP
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def run_all(quick: bool = False) -> int:
     from benchmarks import (
         bench_conv,
         bench_layers,
+        bench_optimizers,
         bench_pool,
         bench_server,
         bench_signals,
@@ -31,7 +33,7 @@ def run_all(quick: bool = False) -> int:
     status = 0
     benches = (
         bench_conv, bench_server, bench_pool, bench_layers, bench_train, bench_training_lab,
-        bench_signals,
+        bench_signals, bench_optimizers,
     )  # fmt: skip
     for bench in benches:
         status = max(status, bench.main(argv))

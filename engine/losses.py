@@ -145,3 +145,14 @@ def cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
     grad[rows, labels] -= 1.0
     grad /= n
     return float(value), grad.astype(_grad_dtype(logits))
+
+
+__all__ += ["mae"]
+
+
+def mae(pred, target) -> tuple[float, np.ndarray]:
+    """mean(|pred − target|) (F.l1_loss); grad sign(pred − target)/n, 0 where they are equal."""
+    pred, target = _pair(pred, target, "mae", ("pred", "target"))
+    diff = pred.astype(np.float64) - target
+    grad = np.sign(diff) / diff.size
+    return float(np.mean(np.abs(diff))), grad.astype(_grad_dtype(pred))

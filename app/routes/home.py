@@ -58,13 +58,13 @@ LABS = [
     {
         "number": 6,
         "title": N_("Losses"),
-        "url": None,
+        "url": "/losses",
         "teaches": N_("MSE, maximum likelihood, and binary and categorical cross-entropy."),
     },
     {
         "number": 7,
         "title": N_("Optimizers"),
-        "url": None,
+        "url": "/optimizers",
         "teaches": N_(
             "Gradient descent, SGD, momentum, schedules, AdaGrad, RMSProp and Adam on loss "
             "surfaces."

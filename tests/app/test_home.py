@@ -14,6 +14,8 @@ def test_home_lists_seven_labs_and_links_only_built_ones(client):
     assert 'href="/pooling"' in html
     assert 'href="/train"' in html
     assert 'href="/signals"' in html
+    assert 'href="/losses"' in html
+    assert 'href="/optimizers"' in html
     for path in ("/text",):
         assert f'href="{path}"' not in html
 
