@@ -15,7 +15,7 @@ from app.config import Settings
 from app.errors import UserError
 from app.i18n import N_, load_translations
 from app.jobs import RunManager
-from app.routes import filters, home, losses, optimizers, pipeline, pooling, signals, training
+from app.routes import filters, home, losses, optimizers, pipeline, pooling, signals, text, training
 from app.templating import Templates, is_htmx
 from app.uploads import LRUBytesCache
 
@@ -72,10 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(filters.router)
     app.include_router(pooling.router)
     app.include_router(pipeline.router)
-    app.include_router(training.router)
-    app.include_router(signals.router)
     app.include_router(losses.router)
     app.include_router(optimizers.router)
+    app.include_router(training.router)
+    app.include_router(signals.router)
+    app.include_router(text.router)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> HTMLResponse:

@@ -8,6 +8,7 @@ python -m benchmarks.bench_train [--quick]   LeNet on the digits from the comman
 python -m benchmarks.bench_training_lab      the Training lab over HTTP: first point, page latency
 python -m benchmarks.bench_signals [--quick] long 1-D convolution by FFT; 3-D kernels on video
 python -m benchmarks.bench_optimizers        the optimizer race and the Optimizer lab over HTTP
+python -m benchmarks.bench_text [--quick]    tokenizing and padding; the text CNN on the reviews
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def run_all(quick: bool = False) -> int:
         bench_pool,
         bench_server,
         bench_signals,
+        bench_text,
         bench_train,
         bench_training_lab,
     )
@@ -33,7 +35,7 @@ def run_all(quick: bool = False) -> int:
     status = 0
     benches = (
         bench_conv, bench_server, bench_pool, bench_layers, bench_train, bench_training_lab,
-        bench_signals, bench_optimizers,
+        bench_signals, bench_optimizers, bench_text,
     )  # fmt: skip
     for bench in benches:
         status = max(status, bench.main(argv))

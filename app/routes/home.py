@@ -44,7 +44,7 @@ LABS = [
     {
         "number": 4,
         "title": N_("Text"),
-        "url": None,
+        "url": "/text",
         "teaches": N_(
             "Tokenization, padding and truncating, embeddings, and 1-D convolution over words."
         ),

@@ -49,7 +49,7 @@ def _setup_context(request: Request, form: traininglab.TrainForm) -> dict:
         "class_names": data.class_names,
         "n_train": len(data.x_train),
         "n_test": len(data.x_test),
-        "runs": request.app.state.runs.runs()[:8],
+        "runs": image_runs(request)[:8],
         "error": None,
     }
 
@@ -67,7 +67,7 @@ def train_setup(request: Request) -> Response:
             "form": None,
             "raw": request.query_params,
             "error": error.translated(gettext),
-            "runs": request.app.state.runs.runs()[:8],
+            "runs": image_runs(request)[:8],
         }
         return _templates(request).page_or_fragment(
             request, "training/setup.html", "training/_setup.html",
@@ -108,6 +108,10 @@ def train_augment_preview(request: Request) -> Response:
     return _png(colour_map(np.clip(grid, 0, 1) * 255))
 
 
+def image_runs(request: Request) -> list[Run]:
+    return [r for r in request.app.state.runs.runs() if r.config.get("kind", "image") == "image"]
+
+
 def _png(pixels: np.ndarray) -> Response:
     headers = {"Cache-Control": "private, max-age=600"}
     return Response(png_bytes(pixels), media_type="image/png", headers=headers)
@@ -132,6 +136,8 @@ async def train_start(request: Request) -> Response:
 
 def _run(request: Request, run_id: str) -> Run:
     run = request.app.state.runs.get(run_id)
+    if run is not None and run.config.get("kind", "image") != "image":
+        run = None  # another lab's run (the Text lab's): not an image network to show here
     if run is None:
         raise UserError(
             N_(

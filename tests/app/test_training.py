@@ -249,3 +249,17 @@ def test_ready_made_shift_experiment_starts_two_runs(trainer):
     for run_id in ids:
         trainer.post(f"/train/runs/{run_id}/stop")
         wait(trainer, run_id, timeout=10)
+
+
+def test_text_runs_are_not_image_runs(trainer):
+    text_run = trainer.app.state.runs.start({"kind": "text"}, target=_idle_worker)
+    assert trainer.get(f"/train/runs/{text_run.id}").status_code == 404
+    assert trainer.get(f"/train/runs/{text_run.id}/export").status_code == 404
+    assert text_run.id not in trainer.get("/train").text
+    trainer.app.state.runs.stop(text_run)
+
+
+def _idle_worker(config, queue, stop_event, pause_event, max_seconds):
+    stop_event.wait(5)
+    queue.put(("done", {"status": "stopped", "message": "", "test_accuracy": None,
+                        "test_loss": None, "seconds": 0.0, "state": None}))  # fmt: skip

@@ -1,0 +1,113 @@
+"""The text-training process: one run of the Text lab, reporting through a queue.
+
+Same protocol as app.train_worker (messages "started", "steps", "epoch", "done", "error"), so the
+run manager and the run pages treat it like any other run. One BLAS thread and a lower priority:
+page requests come first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+# Before NumPy is imported in this process.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import time  # noqa: E402
+
+SEND_EVERY = 0.15  # seconds between progress messages
+
+
+def corpus_arrays(config: dict):
+    """(train texts, y_train, test texts, y_test, class names, pair groups or None)."""
+    import numpy as np
+
+    from engine.text import load_reviews
+
+    if config["corpus"] == "builtin":
+        corpus = load_reviews()
+        return (corpus.train_texts, corpus.y_train, corpus.test_texts, corpus.y_test,
+                corpus.class_names, corpus.train_groups)  # fmt: skip
+    from app.textlab import split_own
+
+    texts, labels = config["texts"], np.array(config["labels"], dtype=np.int64)
+    train, test = split_own(config["labels"])
+    return ([texts[i] for i in train], labels[train], [texts[i] for i in test], labels[test],
+            config["class_names"], None)  # fmt: skip
+
+
+def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> None:
+    """Fit the tokenizer, pad, train the text CNN; every message is a (kind, payload) tuple."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(10)  # page requests come first
+    try:
+        from engine.text import Tokenizer, pad_sequences
+        from engine.textmodel import TextTrainConfig, train_text
+
+        train_texts, y_train, test_texts, y_test, class_names, groups = corpus_arrays(config)
+        tok = Tokenizer(config["num_words"], "<OOV>" if config["oov"] else None, config["lower"])
+        tok.fit_on_texts(train_texts)
+
+        def pad(texts):
+            return pad_sequences(
+                tok.texts_to_sequences(texts),
+                config["maxlen"],
+                padding=config["padding"],
+                truncating=config["truncating"],
+            )
+
+        train_config = TextTrainConfig(**config["train"])
+        started = time.monotonic()
+        state = {"sent": 0.0, "pending": [], "limit_hit": False}
+
+        def flush(epoch: int, total: int) -> None:
+            if state["pending"]:
+                queue.put(("steps", {"steps": state["pending"], "epoch": epoch, "total": total}))
+                state["pending"] = []
+
+        def on_step(info) -> None:
+            state["pending"].append((info.step, info.loss, info.lr))
+            now = time.monotonic()
+            if now - state["sent"] >= SEND_EVERY or info.step == info.total_steps:
+                flush(info.epoch, info.total_steps)
+                state["sent"] = now
+            while pause_event.is_set() and not stop_event.is_set():
+                time.sleep(0.05)
+
+        def on_epoch(info) -> None:
+            flush(info.epoch, 0)
+            queue.put(("epoch", dict(info.__dict__)))
+
+        def should_stop() -> bool:
+            if time.monotonic() - started > max_seconds:
+                state["limit_hit"] = True
+                return True
+            return stop_event.is_set()
+
+        queue.put(("started", {}))
+        result = train_text(train_config, pad(train_texts), y_train, pad(test_texts), y_test,
+                            tok.vocab_size, len(class_names), on_step, on_epoch, should_stop,
+                            groups)  # fmt: skip
+        flush(0, 0)
+        message = f"limit:{max_seconds:g}" if state["limit_hit"] else result.message
+        queue.put((
+            "done",
+            {
+                "status": result.status,
+                "message": message,
+                "test_accuracy": result.test_accuracy,
+                "test_loss": result.test_loss,
+                "seconds": result.seconds,
+                "state": result.model.state_dict() if result.status != "diverged" else None,
+                "extra": {
+                    "tokenizer": tok.to_dict(),
+                    "class_names": list(class_names),
+                    "n_train": len(train_texts),
+                    "n_test": len(test_texts),
+                    "vocab_size": tok.vocab_size,
+                },
+            },
+        ))  # fmt: skip
+    except Exception as error:  # report, never die silently: the page must say what happened
+        queue.put(("error", f"{type(error).__name__}: {error}"))
