@@ -17,10 +17,16 @@ class UserError(Exception):
         if not self.params:
             return text
         # Control names inside the message are msgids too (LabelRef): translate them as well.
-        params = {
-            k: gettext(v) if getattr(v, "is_label", False) else v for k, v in self.params.items()
-        }
+        params = {k: _translate(v, gettext) for k, v in self.params.items()}
         return text % params
+
+
+def _translate(value, gettext):
+    if getattr(value, "is_label", False):
+        return gettext(value)
+    if getattr(value, "is_label_list", False):
+        return ", ".join(gettext(item) for item in value)
+    return value
 
 
 def from_engine_error(error, status: int = 422) -> UserError:

@@ -93,3 +93,9 @@ class LabelRef(str):
     """A control's label inside a message: translated along with the message that holds it."""
 
     is_label = True
+
+
+class LabelList(tuple):
+    """Several labels inside a message, translated one by one and joined with commas."""
+
+    is_label_list = True

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import numpy as np
 
 from app.errors import UserError
-from app.forms import LabelRef, parse_choice, parse_float, parse_int
+from app.forms import LabelList, LabelRef, parse_choice, parse_float, parse_int
 from app.i18n import N_
 from app.render import diverging_rgb
 from engine.datasets import stratified_split
@@ -248,8 +248,19 @@ def word_kind(word: str, known_scripts: set[str]) -> str | None:
     return None
 
 
-def script_names(scripts: set[str]) -> str:
-    return ", ".join(sorted(s.title() for s in scripts))
+# Script names as the messages show them (translated there); others appear as Unicode names them.
+SCRIPT_TITLES = {
+    "LATIN": N_("Latin"), "ARABIC": N_("Arabic"), "HEBREW": N_("Hebrew"),
+    "CYRILLIC": N_("Cyrillic"), "GREEK": N_("Greek"), "CJK": N_("Chinese characters"),
+    "HIRAGANA": N_("Hiragana"), "KATAKANA": N_("Katakana"), "HANGUL": N_("Hangul"),
+    "DEVANAGARI": N_("Devanagari"), "THAI": N_("Thai"), "emoji": N_("emoji"),
+}  # fmt: skip
+CLASS_TITLES = (N_("negative"), N_("positive"))  # the built-in corpus's labels, for gettext
+
+
+def script_names(scripts: set[str]) -> LabelList:
+    """The scripts' names, each translated when the message is (see app.errors)."""
+    return LabelList(sorted(SCRIPT_TITLES.get(s, s.title()) for s in scripts))
 
 
 # --- models and tokenizers, cached ----------------------------------------------------------------
@@ -409,7 +420,7 @@ def check_words(lines: list[LineView], net: Network) -> list[tuple[str, dict]]:
             N_("None of these words can be in the vocabulary: they are written in %(scripts)s, "
                "and the vocabulary (%(n)s words) only has words in %(known)s. Type some words "
                "in those."),
-            status=422, scripts=script_names(scripts).replace("Emoji", "emoji"),
+            status=422, scripts=script_names(scripts),
             n=f"{vocabulary_words(net.tokenizer):,}", known=script_names(net.known_scripts),
         )  # fmt: skip
     notices = []
