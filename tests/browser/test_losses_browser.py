@@ -57,5 +57,6 @@ def test_losses_in_portuguese(page, live_server, screenshot):
     page.get_by_role("link", name="Português").click()
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "pt-BR"
+    assert "Funções de perda: o que uma perda mede" in page.locator("h1").first.inner_text()
     assert "tosses=HTTHTTTHTT" in page.url
     screenshot(page, "losses-pt")

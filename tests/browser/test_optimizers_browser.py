@@ -95,5 +95,9 @@ def test_optimizers_in_portuguese(page, live_server, screenshot):
     page.get_by_role("link", name="Português").click()
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "pt-BR"
+    assert (
+        "Otimizadores: a descida do gradiente passo a passo"
+        in page.locator("h1").first.inner_text()
+    )
     assert "steps=200" in page.url
     screenshot(page, "optimizers-pt")

@@ -112,6 +112,7 @@ def test_signals_in_portuguese(page, live_server, screenshot):
     page.get_by_role("link", name="Português").click()
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "pt-BR"
+    assert "Sinais: convolução que você pode ouvir e ver" in page.locator("h1").first.inner_text()
     assert "clip=voice_pt" in page.url
     assert all_images_loaded(page)
     screenshot(page, "signals-pt")

@@ -87,6 +87,7 @@ def test_train_then_try_a_sentence(page, live_server, screenshot):
     page.get_by_role("link", name="Português").click()
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "pt-BR"
+    assert "Texto: de palavras a números" in page.locator("h1").first.inner_text()
     screenshot(page, "text-trained-pipeline-pt")
 
 
@@ -96,5 +97,6 @@ def test_text_lab_in_portuguese(page, live_server, screenshot):
     page.get_by_role("link", name="Português").click()
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "pt-BR"
+    assert "Texto: de palavras a números" in page.locator("h1").first.inner_text()
     assert page.get_by_test_id("notice").count() == 1  # the emoji
     screenshot(page, "text-pipeline-pt")

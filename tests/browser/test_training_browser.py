@@ -54,6 +54,8 @@ def test_train_watch_and_draw(page, live_server, screenshot):
     page.get_by_role("link", name="Português").click()
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "pt-BR"
+    assert page.locator("h1").inner_text().startswith("Execução")
+    assert page.get_by_test_id("run-status").inner_text() == "concluído"
     screenshot(page, "training-run-pt")
 
 
