@@ -58,6 +58,19 @@ class ProgressBar:
         self.stream.flush()
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. VmHWM (Linux) belongs to the running program alone;
+    ru_maxrss would also count a large parent that forked it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.errors import EngineError
     from engine.train import TrainConfig, train
@@ -96,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         "steps": len(result.history.step_loss),
         "seconds": round(result.seconds, 3),
         "params": result.model.num_params(),
-        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_memory_mb": peak_memory_mb(),
         "config": vars(config),
     }
     if result.status == "diverged":
