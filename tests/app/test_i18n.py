@@ -33,6 +33,7 @@ def test_portuguese_is_really_portuguese():
     catalog = load("pt_BR")
     assert catalog.get("Feature maps").string == "Mapas de características"
     same = [m.id for m in catalog if m.id and m.string == m.id]
+
     # Names, formulas and a few shared words may stay; sentences may not.
     def words(text: str) -> int:
         return sum(1 for word in text.split() if word.isalpha() and len(word) > 2)
