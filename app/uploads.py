@@ -217,3 +217,24 @@ def settings_with_upload(form: FormData, upload_id: str, drop: tuple[str, ...] =
     replaced = ("source", "sample", "upload", "image", *drop)
     fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in replaced]
     return QueryParams([*fields, ("upload", upload_id)])
+
+
+async def upload_into_lab(request: Request, path: str, parse_state, render, drop=()):
+    """The upload route every image lab shares: receive the image, keep the user's other
+    settings (or, if they no longer parse, start fresh on the upload), then show the lab.
+
+    `render(state)` builds the lab's htmx fragment response; it runs off the event loop.
+    """
+    upload_id, form = await receive_upload(request)
+    try:
+        state = parse_state(settings_with_upload(form, upload_id, drop=drop))
+    except UserError:
+        state = parse_state(QueryParams([("upload", upload_id)]))
+    url = f"{path}?{state.query()}"
+    if request.headers.get("hx-request") != "true":
+        from fastapi.responses import RedirectResponse
+
+        return RedirectResponse(url, status_code=303)
+    response = await run_in_threadpool(render, state)
+    response.headers["HX-Push-Url"] = url
+    return response

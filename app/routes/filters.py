@@ -7,7 +7,6 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 
 from app import filterlab
@@ -24,7 +23,7 @@ from app.render import (
 )
 from app.samples import SAMPLES
 from app.templating import is_htmx
-from app.uploads import receive_upload, settings_with_upload
+from app.uploads import upload_into_lab
 from engine.kernels import KERNELS
 
 router = APIRouter()
@@ -183,16 +182,9 @@ def filters_image(
 
 @router.post("/filters/upload", response_class=HTMLResponse)
 async def filters_upload(request: Request) -> Response:
-    upload_id, form = await receive_upload(request)
+    def render(state: FilterState) -> Response:
+        return _render(request, _lab_context(request, state, request.query_params))
 
-    # Keep the user's other settings; the upload replaces the sample.
-    params = settings_with_upload(form, upload_id, drop=("row", "col", "action"))
-    try:
-        state = filterlab.parse_state(params)
-    except UserError:
-        state = filterlab.parse_state(QueryParams([("upload", upload_id)]))
-    url = f"/filters?{state.query()}"
-    if not is_htmx(request):
-        return RedirectResponse(url, status_code=303)
-    context = await run_in_threadpool(_lab_context, request, state, params)
-    return _render(request, context, headers={"HX-Push-Url": url})
+    return await upload_into_lab(
+        request, "/filters", filterlab.parse_state, render, drop=("row", "col", "action")
+    )

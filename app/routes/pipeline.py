@@ -6,8 +6,7 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
 
 from app import pipelinelab
 from app.errors import UserError
@@ -16,7 +15,7 @@ from app.pipelinelab import PipelineState
 from app.render import clipped_grey, colour_map, png_bytes
 from app.samples import SAMPLES
 from app.templating import is_htmx
-from app.uploads import receive_upload, settings_with_upload
+from app.uploads import upload_into_lab
 from engine import architecture
 
 router = APIRouter()
@@ -124,17 +123,10 @@ def pipeline_image(
 
 @router.post("/pipeline/upload", response_class=HTMLResponse)
 async def pipeline_upload(request: Request) -> Response:
-    upload_id, form = await receive_upload(request)
-    params = settings_with_upload(form, upload_id)
-    try:
-        state = pipelinelab.parse_state(params)
-    except UserError:
-        state = pipelinelab.parse_state(settings_with_upload(form, upload_id, drop=tuple(form)))
-    url = f"/pipeline?{state.query()}"
-    if not is_htmx(request):
-        return RedirectResponse(url, status_code=303)
-    context = await run_in_threadpool(_context, request, state)
-    return _render(request, context, headers={"HX-Push-Url": url})
+    def render(state: PipelineState) -> Response:
+        return _render(request, _context(request, state))
+
+    return await upload_into_lab(request, "/pipeline", pipelinelab.parse_state, render)
 
 
 def dense_bars(values: np.ndarray) -> list[tuple[int, float, float]]:

@@ -7,8 +7,7 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
 
 from app import poolinglab
 from app.charts import Series, line_chart
@@ -18,7 +17,7 @@ from app.poolinglab import PoolState
 from app.render import clipped_grey, colour_map, png_bytes
 from app.samples import SAMPLES
 from app.templating import is_htmx
-from app.uploads import receive_upload, settings_with_upload
+from app.uploads import upload_into_lab
 from engine import edgenet
 
 router = APIRouter()
@@ -169,14 +168,9 @@ def pooling_image(
 
 @router.post("/pooling/upload", response_class=HTMLResponse)
 async def pooling_upload(request: Request) -> Response:
-    upload_id, form = await receive_upload(request)
-    params = settings_with_upload(form, upload_id, drop=("prow", "pcol", "from"))
-    try:
-        state = poolinglab.parse_state(params)
-    except UserError:
-        state = poolinglab.parse_state(settings_with_upload(form, upload_id, drop=tuple(form)))
-    url = f"/pooling?{state.query()}"
-    if not is_htmx(request):
-        return RedirectResponse(url, status_code=303)
-    context = await run_in_threadpool(_lab_context, request, state)
-    return _render(request, context, headers={"HX-Push-Url": url})
+    def render(state: PoolState) -> Response:
+        return _render(request, _lab_context(request, state))
+
+    return await upload_into_lab(
+        request, "/pooling", poolinglab.parse_state, render, drop=("prow", "pcol", "from")
+    )
