@@ -150,6 +150,7 @@ def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> Non
                 "test_loss": result.test_loss,
                 "seconds": result.seconds,
                 "state": model.state_dict() if result.status != "diverged" else None,
+                "extra": {"n_test": len(data.x_test)},
             },
         ))  # fmt: skip
     except Exception as error:  # report, never die silently: the page must say what happened

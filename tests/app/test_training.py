@@ -263,3 +263,9 @@ def _idle_worker(config, queue, stop_event, pause_event, max_seconds):
     stop_event.wait(5)
     queue.put(("done", {"status": "stopped", "message": "", "test_accuracy": None,
                         "test_loss": None, "seconds": 0.0, "state": None}))  # fmt: skip
+
+
+def test_finished_run_says_how_many_test_images(trainer):
+    run_id = start(trainer)
+    wait(trainer, run_id)
+    assert "on 359 images it never trained on" in trainer.get(f"/train/runs/{run_id}/status").text
