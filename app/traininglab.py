@@ -153,7 +153,62 @@ def parse_form(params) -> TrainForm:
         if name not in AUGMENTATIONS:
             raise UserError(N_("Unknown augmentation '%(name)s'."), name=name[:30])
     form.augment = [name for name in AUGMENTATIONS if name in augment]
+    edit = (params.get("edit") or "").strip()
+    if edit == "add":  # the add button names the kind in its own menu
+        edit = f"add:{(params.get('add_kind') or '').strip()}"
+    if edit:
+        form.arch = edit_layers(form.arch, edit)
+        form.preset = "custom"
     return form
+
+
+# What the layer editor's "add" menu puts in, as shape-calculator text.
+NEW_LAYERS = {
+    "conv": "conv 8 3x3 same",
+    "relu": "relu",
+    "pool": "pool 2",
+    "batchnorm": "batchnorm",
+    "dropout": "dropout 0.25",
+    "dense": "dense 32",
+}
+NEW_LAYER_TITLES = {
+    "conv": N_("convolution (8 filters, 3×3)"),
+    "relu": N_("ReLU"),
+    "pool": N_("max pooling 2×2"),
+    "batchnorm": N_("batch norm"),
+    "dropout": N_("dropout 0.25"),
+    "dense": N_("dense (32 units)"),
+}
+
+
+def layer_list(arch: str) -> list[str]:
+    """The layers as the student wrote them, one string each."""
+    return [part.strip() for part in arch.replace("\n", ",").split(",") if part.strip()]
+
+
+def edit_layers(arch: str, edit: str) -> str:
+    """The layer editor's buttons: "up:i", "down:i", "remove:i" or "add:kind" (i from 0)."""
+    layers = layer_list(arch)
+    action, _, argument = edit.partition(":")
+    if action == "add":
+        if argument not in NEW_LAYERS:
+            raise UserError(N_("Unknown layer kind '%(name)s'."), name=argument[:30])
+        layers.append(NEW_LAYERS[argument])
+        return ", ".join(layers)
+    if action not in ("up", "down", "remove") or not argument.isdigit():
+        raise UserError(N_("Unknown layer edit '%(name)s'."), name=edit[:30])
+    index = int(argument)
+    if index >= len(layers):
+        raise UserError(N_("There is no layer %(n)s to move or remove."), n=index + 1)
+    if action == "remove":
+        if len(layers) == 1:
+            raise UserError(N_("A network needs at least one layer of its own."))
+        del layers[index]
+    else:
+        other = index - 1 if action == "up" else index + 1
+        if 0 <= other < len(layers):
+            layers[index], layers[other] = layers[other], layers[index]
+    return ", ".join(layers)
 
 
 def summarise(form: TrainForm) -> tuple[list[architecture.LayerInfo], int]:

@@ -73,6 +73,9 @@ def train_setup(request: Request) -> Response:
             request, "training/setup.html", "training/_setup.html",
             {**_base_context(), **context}, status_code=error.status,
         )  # fmt: skip
+    if request.query_params.get("edit") and not is_htmx(request):
+        # A layer-editor button without JavaScript: land on the address of the result.
+        return RedirectResponse(f"/train?{form.query()}", status_code=303)
     headers = {"HX-Push-Url": f"/train?{form.query()}"} if is_htmx(request) else None
     return _templates(request).page_or_fragment(
         request, "training/setup.html", "training/_setup.html",

@@ -269,3 +269,36 @@ def test_finished_run_says_how_many_test_images(trainer):
     run_id = start(trainer)
     wait(trainer, run_id)
     assert "on 359 images it never trained on" in trainer.get(f"/train/runs/{run_id}/status").text
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        ("up:1", "pool 2, conv 4 3x3 same, dense 16"),
+        ("down:0", "pool 2, conv 4 3x3 same, dense 16"),
+        ("remove:2", "conv 4 3x3 same, pool 2"),
+        ("up:0", "conv 4 3x3 same, pool 2, dense 16"),  # the first stays first
+        ("add&add_kind=dropout", "conv 4 3x3 same, pool 2, dense 16, dropout 0.25"),
+    ],
+)
+def test_layer_editor_buttons(client, edit, expected):
+    query = f"size=8&preset=custom&arch=conv+4+3x3+same,+pool+2,+dense+16&edit={edit}"
+    response = client.get(f"/train?{query}", headers=HX)
+    assert response.status_code == 200
+    assert f'name="arch" rows="4" spellcheck="false">{expected}</textarea>' in response.text
+    assert "edit=" not in response.headers["HX-Push-Url"]
+    plain = client.get(f"/train?{query}", follow_redirects=False)
+    assert plain.status_code == 303 and "edit=" not in plain.headers["location"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("remove:9", "no layer 10"),
+        ("spin:1", "Unknown layer edit"),
+        ("add&add_kind=lstm", "Unknown layer kind"),
+    ],
+)
+def test_layer_editor_refuses_nonsense(client, edit, message):
+    response = client.get(f"/train?size=8&preset=tiny&edit={edit}", headers=HX_CONTROLS)
+    assert response.status_code == 400 and message in response.text

@@ -75,3 +75,16 @@ def test_setup_and_compare_two_runs(page, live_server, screenshot):
     assert page.locator("svg.chart").count() == 3
     assert page.locator("figure.histogram").count() > 2
     screenshot(page, "training-compare-en")
+
+
+def test_layer_editor_buttons_edit_the_network(page, live_server, screenshot):
+    page.goto(f"{live_server}/train?size=8&preset=tiny")
+    total = page.get_by_test_id("train-total").inner_text()
+    page.get_by_label("Add a layer at the end").select_option("dropout")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.wait_for_url(re.compile(r"preset=custom"))
+    assert "dropout 0.25" in page.locator("#arch").input_value()
+    page.get_by_role("button", name="Remove conv 16 3x3 same").click()
+    page.wait_for_function("() => !document.querySelector('#arch').value.includes('conv 16')")
+    assert page.get_by_test_id("train-total").inner_text() != total
+    screenshot(page, "training-editor-en")
