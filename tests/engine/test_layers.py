@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from engine import layers
+from engine import layers_conv
 from engine.conv import conv_naive
 from engine.layers import (
     AvgPool1D,
@@ -201,7 +201,7 @@ def test_conv_backward_in_blocks_of_samples_gives_the_same_gradients(monkeypatch
     dout = rng.standard_normal((5, 3, 4, 4))
     layer.forward(x)
     whole = [layer.backward(dout), layer.grads["weight"].copy(), layer.grads["bias"].copy()]
-    monkeypatch.setattr(layers, "_COLS_BLOCK", 2 * 9 * 16 * 2)  # two samples per block
+    monkeypatch.setattr(layers_conv, "_COLS_BLOCK", 2 * 9 * 16 * 2)  # two samples per block
     blocked = [layer.backward(dout), layer.grads["weight"], layer.grads["bias"]]
     for a, b in zip(whole, blocked, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
