@@ -17,16 +17,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, QueryParams, UploadFile
 
-from app import signalslab
+from app import signalslab, slidelab, soundlab, videolab
 from app.audio import decode_wav, encode_wav
 from app.audio import too_large as sound_too_large
 from app.errors import UserError
 from app.gifs import decode_gif, encode_gif
 from app.i18n import N_
 from app.render import png_bytes
-from app.signalslab import SlideState, SoundState, VideoState
+from app.slidelab import SlideState
+from app.soundlab import SoundState
 from app.templating import is_htmx
 from app.uploads import content_id
+from app.videolab import VideoState
 from engine import signals
 
 router = APIRouter()
@@ -42,13 +44,13 @@ def _static(request: Request):
 
 def _sound_context(request: Request, state: SoundState) -> dict:
     uploads, results = request.app.state.uploads, request.app.state.results
-    result = signalslab.compute_sound(state, uploads, results, _static(request))
+    result = soundlab.compute_sound(state, uploads, results, _static(request))
     gettext = request.app.state.templates.gettext(request)
     return {
         "sound_result": result,
-        "charts": signalslab.sound_charts(state, result, gettext),
-        "echo_terms": signalslab.echo_terms(state, result),
-        "twod": signalslab.two_d(state),
+        "charts": soundlab.sound_charts(state, result, gettext),
+        "echo_terms": soundlab.echo_terms(state, result),
+        "twod": soundlab.two_d(state),
     }
 
 
@@ -58,8 +60,8 @@ def _slide_context(state: SlideState) -> dict:
 
 def _video_context(request: Request, state: VideoState) -> dict:
     uploads, results = request.app.state.uploads, request.app.state.results
-    result = signalslab.compute_video(state, uploads, results)
-    return {"video_result": result, "window": signalslab.frame_window(state, result)}
+    result = videolab.compute_video(state, uploads, results)
+    return {"video_result": result, "window": videolab.frame_window(state, result)}
 
 
 def _form_values(state, default, keys, raw) -> dict:
@@ -77,9 +79,9 @@ def _context(request: Request, params, parts=PARTS, strict: bool = False) -> tup
     region (strict=False, a full page) or raises (strict=True, an htmx request)."""
     gettext = request.app.state.templates.gettext(request)
     parsers = {
-        "sound": signalslab.parse_sound,
-        "slide": signalslab.parse_slide,
-        "video": signalslab.parse_video,
+        "sound": soundlab.parse_sound,
+        "slide": slidelab.parse_slide,
+        "video": videolab.parse_video,
     }
     states, errors, status = {}, {}, 200
     for part in PARTS:
@@ -108,7 +110,7 @@ def _context(request: Request, params, parts=PARTS, strict: bool = False) -> tup
             status = max(status, error.status)
     uploads = request.app.state.uploads
     sound, slide, video = states["sound"], states["slide"], states["video"]
-    default_slide = SlideState(signalslab.DEFAULT_SIGNAL, signalslab.DEFAULT_KERNEL)
+    default_slide = SlideState(slidelab.DEFAULT_SIGNAL, slidelab.DEFAULT_KERNEL)
     context.update(
         {
             "sound": sound,
@@ -118,10 +120,10 @@ def _context(request: Request, params, parts=PARTS, strict: bool = False) -> tup
             "sound_form": _form_values(sound, SoundState(), signalslab.SOUND_KEYS, params),
             "slide_form": _form_values(slide, default_slide, signalslab.SLIDE_KEYS, params),
             "video_form": _form_values(video, VideoState(), signalslab.VIDEO_KEYS, params),
-            "sound_upload": uploads.get(signalslab.sound_key(sound.upload))
+            "sound_upload": uploads.get(soundlab.sound_key(sound.upload))
             if sound and sound.upload
             else None,
-            "video_upload": uploads.get(signalslab.video_key(video.upload))
+            "video_upload": uploads.get(videolab.video_key(video.upload))
             if video and video.upload
             else None,
             "lab_query": signalslab.query(sound, slide, video, params),
@@ -179,8 +181,8 @@ def _stepped(params) -> QueryParams:
 def signals_audio(request: Request, which: Annotated[str, Query()] = "output") -> Response:
     if which not in ("input", "output"):
         raise UserError(N_("Unknown sound '%(name)s'."), status=404, name=which[:20])
-    state = signalslab.parse_sound(request.query_params)
-    result = signalslab.compute_sound(
+    state = soundlab.parse_sound(request.query_params)
+    result = soundlab.compute_sound(
         state, request.app.state.uploads, request.app.state.results, _static(request)
     )
     samples = result.audio.samples if which == "input" else result.output
@@ -192,18 +194,18 @@ def signals_audio(request: Request, which: Annotated[str, Query()] = "output") -
 def signals_spectrogram(request: Request, which: Annotated[str, Query()] = "output") -> Response:
     if which not in ("input", "output"):
         raise UserError(N_("Unknown sound '%(name)s'."), status=404, name=which[:20])
-    state = signalslab.parse_sound(request.query_params)
-    result = signalslab.compute_sound(
+    state = soundlab.parse_sound(request.query_params)
+    result = soundlab.compute_sound(
         state, request.app.state.uploads, request.app.state.results, _static(request)
     )
     samples = result.audio.samples if which == "input" else result.output
-    pixels = signalslab.spectrogram_pixels(samples, result.audio.rate)
+    pixels = soundlab.spectrogram_pixels(samples, result.audio.rate)
     return Response(png_bytes(pixels), media_type="image/png", headers=CACHE)
 
 
 def _video_result(request: Request):
-    state = signalslab.parse_video(request.query_params)
-    return signalslab.compute_video(state, request.app.state.uploads, request.app.state.results)
+    state = videolab.parse_video(request.query_params)
+    return videolab.compute_video(state, request.app.state.uploads, request.app.state.results)
 
 
 @router.get("/signals/video.gif")
@@ -213,11 +215,11 @@ def signals_video(request: Request, view: Annotated[str, Query()] = "output") ->
     result = _video_result(request)
     if view == "input":
         count = result.volume.shape[1]
-        frames = [signalslab.input_frame_pixels(result, t) for t in range(count)]
+        frames = [videolab.input_frame_pixels(result, t) for t in range(count)]
         frame_ms = result.frame_ms
     else:
         count = result.output.shape[0]
-        frames = [signalslab.output_frame_pixels(result, t) for t in range(count)]
+        frames = [videolab.output_frame_pixels(result, t) for t in range(count)]
         frame_ms = result.output_frame_ms  # a time stride skips frames: each one lasts longer
     data = encode_gif(np.stack(frames), frame_ms)
     return Response(data, media_type="image/gif", headers=CACHE)
@@ -241,9 +243,9 @@ def signals_frame(
             count=count,
         )
     if view == "input":
-        pixels = signalslab.input_frame_pixels(result, index)
+        pixels = videolab.input_frame_pixels(result, index)
     else:
-        pixels = signalslab.output_frame_pixels(result, index)
+        pixels = videolab.output_frame_pixels(result, index)
     return Response(png_bytes(pixels), media_type="image/png", headers=CACHE)
 
 
@@ -298,8 +300,8 @@ async def signals_upload_wav(request: Request) -> Response:
     data, filename, form = await _read_upload(request, "sound", limit, sound_too_large(limit))
     audio = await run_in_threadpool(decode_wav, data, signalslab.MAX_SECONDS, limit)
     upload_id = content_id(data)
-    cached = signalslab.SoundUpload(upload_id, filename, audio)
-    request.app.state.uploads.put(signalslab.sound_key(upload_id), cached, cached.nbytes)
+    cached = soundlab.SoundUpload(upload_id, filename, audio)
+    request.app.state.uploads.put(soundlab.sound_key(upload_id), cached, cached.nbytes)
     params = _with(form, "clip", f"wav:{upload_id}")
     return await _after_upload(request, params, "sound")
 
@@ -319,7 +321,7 @@ async def signals_upload_gif(request: Request) -> Response:
     upload_id = content_id(data)
     params = _with(form, "video", f"gif:{upload_id}")
     if clip.frames.shape[0] < 2:
-        state = _parse_or_default(signalslab.parse_video, params, "video", f"gif:{upload_id}")
+        state = _parse_or_default(videolab.parse_video, params, "video", f"gif:{upload_id}")
         depth = signals.video_kernel(state.kernel, state.depth).shape[0]
         raise UserError(
             N_(
@@ -330,15 +332,15 @@ async def signals_upload_gif(request: Request) -> Response:
             status=422,
             k=max(depth, 2),
         )
-    cached = signalslab.VideoUpload(upload_id, filename, clip)
-    request.app.state.uploads.put(signalslab.video_key(upload_id), cached, cached.nbytes)
+    cached = videolab.VideoUpload(upload_id, filename, clip)
+    request.app.state.uploads.put(videolab.video_key(upload_id), cached, cached.nbytes)
     return await _after_upload(request, params, "video")
 
 
 async def _after_upload(request: Request, params: QueryParams, part: str) -> Response:
     """Redirect (no JavaScript) or render the part that holds the new upload (htmx)."""
     key, value = ("clip", params.get("clip")) if part == "sound" else ("video", params.get("video"))
-    parser = signalslab.parse_sound if part == "sound" else signalslab.parse_video
+    parser = soundlab.parse_sound if part == "sound" else videolab.parse_video
     state = _parse_or_default(parser, params, key, value)
     others = [(k, v) for k, v in params.multi_items() if k not in dict(state.items())]
     params = QueryParams([*others, *state.items()])
