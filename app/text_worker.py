@@ -29,7 +29,7 @@ def corpus_arrays(config: dict):
         corpus = load_reviews()
         return (corpus.train_texts, corpus.y_train, corpus.test_texts, corpus.y_test,
                 corpus.class_names, corpus.train_groups)  # fmt: skip
-    from app.textlab import split_own
+    from app.text_corpus import split_own
 
     texts, labels = config["texts"], np.array(config["labels"], dtype=np.int64)
     train, test = split_own(config["labels"])

@@ -9,12 +9,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams, UploadFile
 
-from app import text_worker, textlab
+from app import text_corpus, text_forms, text_network, text_worker, textlab
 from app.errors import UserError
 from app.i18n import N_
 from app.routes.training import _status_context
 from app.templating import is_htmx
-from app.textlab import TextState, TrainForm, labelled_scatter
+from app.text_chart import labelled_scatter
+from app.text_forms import TextState, TrainForm
 from app.uploads import read_limited_body
 
 router = APIRouter()
@@ -40,12 +41,12 @@ def raw_form_values(params) -> dict:
     values = form_values(TextState())
     for key in FORM_KEYS:
         if key in params:
-            values[key] = params.get(key)[: textlab.MAX_TEXT + 1]
+            values[key] = params.get(key)[: text_forms.MAX_TEXT + 1]
     for key in ("oov", "lower"):
         if params.getlist(key):
             values[key] = params.getlist(key)[-1] == "1"
     run = params.get("run") or ""
-    values["run"] = run if textlab.RUN_ID.fullmatch(run) else ""
+    values["run"] = run if text_forms.RUN_ID.fullmatch(run) else ""
     return values
 
 
@@ -60,14 +61,14 @@ def text_runs(request: Request) -> list:
     return [run for run in runs if run.config.get("kind") == "text"][:RECENT_RUNS]
 
 
-def network_for(request: Request, state: TextState) -> textlab.Network:
+def network_for(request: Request, state: TextState) -> text_network.Network:
     """The trained run's network when `run` is set (its vocabulary settings then apply),
     otherwise the built-in vocabulary with an untrained network."""
     results = request.app.state.results
     if not state.run:
-        return textlab.builtin_network(state, results)
-    run = textlab.text_run(request.app.state.runs, state.run)
-    net = textlab.run_network(run, results)
+        return text_network.builtin_network(state, results)
+    run = text_network.text_run(request.app.state.runs, state.run)
+    net = text_network.run_network(run, results)
     state.num_words, state.oov = run.config["num_words"], run.config["oov"]
     state.lower = run.config["lower"]
     return net
@@ -92,7 +93,7 @@ def _render(request: Request, context: dict, status: int = 200, headers=None) ->
 def text_page(request: Request) -> Response:
     params = request.query_params
     try:
-        state = textlab.parse_state(params)
+        state = text_forms.parse_state(params)
         view = textlab.compute(state, network_for(request, state))
     except UserError as error:
         if is_htmx(request):
@@ -110,16 +111,16 @@ def text_page(request: Request) -> Response:
 async def _corpus_text(form) -> str:
     upload = form.get("corpus_file")
     if isinstance(upload, UploadFile):
-        data = await upload.read(textlab.MAX_CORPUS_BYTES + 1)
+        data = await upload.read(text_corpus.MAX_CORPUS_BYTES + 1)
         if data:
-            return textlab.decode_upload(data)
+            return text_corpus.decode_upload(data)
     text = form.get("corpus")
     return text if isinstance(text, str) else ""
 
 
 def _start(request: Request, fields: QueryParams, corpus_text: str):
-    state = textlab.parse_settings(fields, TextState())
-    train_form = textlab.parse_train_form(fields)
+    state = text_forms.parse_settings(fields, TextState())
+    train_form = text_forms.parse_train_form(fields)
     train_form.corpus = corpus_text
     corpus = None
     if train_form.source == "own":
@@ -128,17 +129,17 @@ def _start(request: Request, fields: QueryParams, corpus_text: str):
                 N_("Paste your own 'label,text' lines or choose a file, or train on the "
                    "built-in reviews.")
             )  # fmt: skip
-        corpus = textlab.parse_corpus(corpus_text, state.lower)
-    return request.app.state.runs.start(textlab.run_config(state, train_form, corpus),
+        corpus = text_corpus.parse_corpus(corpus_text, state.lower)
+    return request.app.state.runs.start(text_forms.run_config(state, train_form, corpus),
                                         target=text_worker.run)  # fmt: skip
 
 
 @router.post("/text/runs")
 async def text_train(request: Request) -> Response:
-    body = await read_limited_body(request, 2 * textlab.MAX_CORPUS_BYTES + 64 * 1024)
+    body = await read_limited_body(request, 2 * text_corpus.MAX_CORPUS_BYTES + 64 * 1024)
     request._body = body  # Starlette parses the form from the body we have already read
     form = await request.form(max_files=1, max_fields=60,
-                              max_part_size=2 * textlab.MAX_CORPUS_BYTES)  # fmt: skip
+                              max_part_size=2 * text_corpus.MAX_CORPUS_BYTES)  # fmt: skip
     fields = QueryParams([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
     try:
         corpus_text = await _corpus_text(form)
@@ -157,7 +158,7 @@ def _train_error_page(request: Request, fields: QueryParams, error: UserError) -
     """Without JavaScript: the lab again, the training form as it was sent, the message in it."""
     gettext = _templates(request).gettext(request)
     try:
-        state = textlab.parse_settings(fields, TextState())
+        state = text_forms.parse_settings(fields, TextState())
         view = textlab.compute(state, network_for(request, state))
         form = form_values(state)
     except UserError:
@@ -166,7 +167,7 @@ def _train_error_page(request: Request, fields: QueryParams, error: UserError) -
         form = form_values(state)
     train = train_values(TrainForm())
     train.update({k: fields.get(k)[:20] for k in train if k != "corpus" and fields.get(k)})
-    train["corpus"] = (fields.get("corpus") or "")[: textlab.MAX_CORPUS_BYTES]
+    train["corpus"] = (fields.get("corpus") or "")[: text_corpus.MAX_CORPUS_BYTES]
     context = {"view": view, "form": form, "train": train,
                "train_error": error.translated(gettext)}  # fmt: skip
     return _render(request, context, status=error.status)
@@ -178,7 +179,7 @@ def _run_context(request: Request, run, try_text: str | None) -> dict:
                     "try_error": None, "textlab": textlab, "oob": False})  # fmt: skip
     if run.active or run.state is None:
         return context
-    net = textlab.run_network(run, request.app.state.results)
+    net = text_network.run_network(run, request.app.state.results)
     context["net"] = net
     if try_text is not None:  # an empty ?try= is a form sent empty: say so
         try:
@@ -191,7 +192,7 @@ def _run_context(request: Request, run, try_text: str | None) -> dict:
     return context
 
 
-def embedding_chart(request: Request, net: textlab.Network, extra_words: list[str]):
+def embedding_chart(request: Request, net: text_network.Network, extra_words: list[str]):
     gettext = _templates(request).gettext(request)
     points = textlab.embedding_points(net, extra_words)
     share = points["share"]
@@ -209,7 +210,7 @@ def embedding_chart(request: Request, net: textlab.Network, extra_words: list[st
 
 @router.get("/text/runs/{run_id}", response_class=HTMLResponse)
 def text_run_page(request: Request, run_id: str) -> Response:
-    run = textlab.text_run(request.app.state.runs, run_id)
+    run = text_network.text_run(request.app.state.runs, run_id)
     try_text = request.query_params.get("try")
     context = _run_context(request, run, try_text)
     status = context.pop("try_status", 200)
@@ -218,7 +219,7 @@ def text_run_page(request: Request, run_id: str) -> Response:
 
 @router.get("/text/runs/{run_id}/status", response_class=HTMLResponse)
 def text_run_status(request: Request, run_id: str) -> Response:
-    run = textlab.text_run(request.app.state.runs, run_id)
+    run = text_network.text_run(request.app.state.runs, run_id)
     context = _run_context(request, run, None)
     response = _templates(request).response(request, "text/_status.html", context)
     response.headers["Cache-Control"] = "no-store"
@@ -227,12 +228,12 @@ def text_run_status(request: Request, run_id: str) -> Response:
 
 @router.get("/text/runs/{run_id}/try", response_class=HTMLResponse)
 def text_try(request: Request, run_id: str) -> Response:
-    run = textlab.text_run(request.app.state.runs, run_id)
+    run = text_network.text_run(request.app.state.runs, run_id)
     raw = request.query_params.get("try") or ""
-    url = f"/text/runs/{run.id}?{urlencode({'try': raw[: textlab.MAX_TEXT]})}"
+    url = f"/text/runs/{run.id}?{urlencode({'try': raw[: text_forms.MAX_TEXT]})}"
     if not is_htmx(request):
         return RedirectResponse(url, status_code=303)
-    net = textlab.run_network(run, request.app.state.results)
+    net = text_network.run_network(run, request.app.state.results)
     tried = textlab.try_sentence(net, raw)  # a UserError lands in the form's error region
     # The embedding view is swapped too (out of band), with the words just tried marked.
     embedding = embedding_chart(request, net, [t.word for t in tried["line"].tokens])
@@ -243,7 +244,7 @@ def text_try(request: Request, run_id: str) -> Response:
 
 
 def _control(request: Request, run_id: str, action: str) -> Response:
-    run = textlab.text_run(request.app.state.runs, run_id)
+    run = text_network.text_run(request.app.state.runs, run_id)
     getattr(request.app.state.runs, action)(run)
     if not is_htmx(request):
         return RedirectResponse(f"/text/runs/{run.id}", status_code=303)

@@ -49,7 +49,7 @@ def error_text(html: str) -> str:
 
 
 def test_the_page_states_the_corpus_size_right():
-    from app.textlab import BUILTIN_TRAIN_TEXTS
+    from app.text_network import BUILTIN_TRAIN_TEXTS
 
     assert len(load_reviews().train_texts) == BUILTIN_TRAIN_TEXTS
 
@@ -143,7 +143,8 @@ def test_embedding_parameter_counts(client, vocab):
 
 
 def test_conv_strips_show_every_width_and_the_engines_best_ngram(client):
-    from app.textlab import TextState, builtin_network
+    from app.text_forms import TextState
+    from app.text_network import builtin_network
     from app.uploads import LRUBytesCache
     from engine.text import pad_sequences
     from engine.textmodel import conv_strips
@@ -304,7 +305,8 @@ def test_a_run_trains_on_the_reviews_and_reports(trainer, trained):
 
 
 def test_the_embedding_view_puts_synonyms_together(trainer, trained):
-    from app.textlab import embedding_points, run_network
+    from app.text_network import run_network
+    from app.textlab import embedding_points
 
     net = run_network(trainer.app.state.runs.get(trained), trainer.app.state.results)
     points = {p["word"]: p for p in embedding_points(net, [])["points"]}

@@ -1,0 +1,126 @@
+"""The labelled scatter chart of the Text lab's embedding view: points -> SVG, dots coloured by
+class, labelled where a label fits. It uses app.charts' ticks, palette and CSS classes, and lives
+apart from app/charts.py only because that file is being changed by other labs at the same time."""
+
+from __future__ import annotations
+
+from html import escape
+
+from markupsafe import Markup
+
+from app.charts import OKABE_ITO, _fmt, _ticks
+
+
+def _label_box(x: float, y: float, width: float, where: str) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of a label beside the dot at (x, y)."""
+    if where == "right":
+        return x + 6, y - 8, x + 6 + width, y + 4
+    if where == "left":
+        return x - 6 - width, y - 8, x - 6, y + 4
+    if where == "above":
+        return x - width / 2, y - 18, x + width / 2, y - 6
+    return x - width / 2, y + 5, x + width / 2, y + 17  # below
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def labelled_scatter(points, x_label: str, y_label: str, title: str, classes: list[str],
+                     legend_title: str = "", undecided: str = "", width: int = 680,
+                     height: int = 540):  # fmt: skip
+    """SVG: points (x, y, label, class index or −1 for undecided, emphasised) as dots coloured
+    by class (Okabe–Ito; blue/vermilion for two classes), labelled where a label fits without
+    covering another (emphasised points first; a crowded label becomes the dot's tooltip)."""
+    left, right, top, bottom = 58, 16, 16, 78
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = [p[0] for p in points] or [0.0, 1.0]
+    ys = [p[1] for p in points] or [0.0, 1.0]
+    pad_x = (max(xs) - min(xs)) * 0.08 or 1.0
+    pad_y = (max(ys) - min(ys)) * 0.06 or 1.0
+    x_low, x_high = min(xs) - pad_x, max(xs) + pad_x
+    y_low, y_high = min(ys) - pad_y, max(ys) + pad_y
+
+    def px(x: float) -> float:
+        return left + (x - x_low) / (x_high - x_low) * plot_w
+
+    def py(y: float) -> float:
+        return top + (1 - (y - y_low) / (y_high - y_low)) * plot_h
+
+    if len(classes) == 2:
+        colours = ["#0072B2", "#D55E00"]
+    else:
+        colours = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(classes))]
+    grey = "#8a8f96"
+    parts = [
+        f'<svg class="chart text-scatter" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" '
+        'stroke="#9aa3ad"/>',
+    ]
+    for tick in _ticks(y_low, y_high):
+        y = py(tick)
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef0f2"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{_fmt(tick)}'
+            "</text>"
+        )
+    for tick in _ticks(x_low, x_high, count=6):
+        x = px(tick)
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#eef0f2"/>'
+            f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">'
+            f"{_fmt(tick)}</text>"
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{top + plot_h + 34}" text-anchor="middle" '
+        f'class="axis-label">{escape(x_label)}</text>'
+        f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" text-anchor="middle" '
+        f'class="axis-label">{escape(y_label)}</text>'
+    )
+    # Emphasised points first, so their labels get the free places.
+    order = sorted(range(len(points)), key=lambda i: (not points[i][4], i))
+    placed: list[tuple[float, float, float, float]] = []
+    for i in order:
+        x, y, label, cls, emphasised = points[i]
+        cx, cy = px(x), py(y)
+        colour = grey if cls < 0 else colours[cls % len(colours)]
+        box = None
+        text_width = 6.4 * len(label) + (8 if emphasised else 0)
+        for where in ("right", "left", "above", "below"):
+            candidate = _label_box(cx, cy, text_width, where)
+            inside = candidate[0] >= left and candidate[2] <= left + plot_w and (
+                candidate[1] >= top and candidate[3] <= top + plot_h)  # fmt: skip
+            if inside and not any(_overlaps(candidate, other) for other in placed):
+                box = candidate
+                break
+        weight = ' font-weight="700"' if emphasised else ""
+        parts.append(
+            f'<g class="word-point" data-word="{escape(label)}"><title>{escape(label)}</title>'
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{4.5 if emphasised else 3.2}" '
+            f'fill="{colour}"/>'
+        )
+        if box is not None:
+            placed.append(box)
+            parts.append(
+                f'<text x="{box[0]:.1f}" y="{box[3] - 2:.1f}" class="word-label"{weight}>'
+                f"{escape(label)}</text>"
+            )
+        parts.append("</g>")
+    y = top + plot_h + 56
+    x = left
+    if legend_title:
+        parts.append(f'<text x="{x}" y="{y + 4}" class="legend">{escape(legend_title)}:</text>')
+        x += 10 + 6.6 * len(legend_title)
+    entries = [(colours[i % len(colours)], name) for i, name in enumerate(classes)]
+    if undecided:
+        entries.append((grey, undecided))
+    for colour, name in entries:
+        parts.append(
+            f'<circle cx="{x + 6:.1f}" cy="{y}" r="5" fill="{colour}"/>'
+            f'<text x="{x + 15:.1f}" y="{y + 4}" class="legend">{escape(name)}</text>'
+        )
+        x += 34 + 6.6 * len(name)
+    parts.append("</svg>")
+    return Markup("".join(parts))
