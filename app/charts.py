@@ -43,6 +43,77 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:.3g}"
 
 
+@dataclass
+class Frame:
+    """A chart's plotting area: where data values land in the SVG, and the furniture every chart
+    shares (the outline, the horizontal grid with its labels, the axis titles)."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    x_low: float
+    x_high: float
+    y_low: float
+    y_high: float
+    clamp: bool = True  # keep y inside the plot (curves that leave the range run along its edge)
+
+    def __post_init__(self) -> None:
+        if self.x_high == self.x_low:
+            self.x_high = self.x_low + 1
+        if self.y_high == self.y_low:
+            self.y_high = self.y_low + 1
+
+    @property
+    def plot_w(self) -> int:
+        return self.width - self.left - self.right
+
+    @property
+    def plot_h(self) -> int:
+        return self.height - self.top - self.bottom
+
+    def px(self, x: float) -> float:
+        return self.left + (x - self.x_low) / (self.x_high - self.x_low) * self.plot_w
+
+    def py(self, y: float) -> float:
+        if self.clamp:
+            y = min(max(y, self.y_low), self.y_high)
+        return self.top + (1 - (y - self.y_low) / (self.y_high - self.y_low)) * self.plot_h
+
+    def open(self, title: str, css: str = "chart") -> list[str]:
+        """The <svg> element's start, its accessible title, and the white plotting area."""
+        return [
+            f'<svg class="{css}" viewBox="0 0 {self.width} {self.height}" role="img" '
+            f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+            f"<title>{escape(title)}</title>",
+            f'<rect x="{self.left}" y="{self.top}" width="{self.plot_w}" height="{self.plot_h}" '
+            'fill="#fff" stroke="#9aa3ad"/>',
+        ]
+
+    def y_grid(self, count: int = 5, stroke: str = "#e3e6ea") -> list[str]:
+        """A light horizontal line and a label at each round y value."""
+        parts = []
+        for tick in _ticks(self.y_low, self.y_high, count):
+            y = self.py(tick)
+            parts.append(
+                f'<line x1="{self.left}" x2="{self.left + self.plot_w}" y1="{y:.1f}" '
+                f'y2="{y:.1f}" stroke="{stroke}"/>'
+                f'<text x="{self.left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
+                f"{_fmt(tick)}</text>"
+            )
+        return parts
+
+    def axis_titles(self, x_label: str, y_label: str, gap: int = 34) -> str:
+        return (
+            f'<text x="{self.left + self.plot_w / 2}" y="{self.top + self.plot_h + gap}" '
+            f'text-anchor="middle" class="axis-label">{escape(x_label)}</text>'
+            f'<text transform="translate(14 {self.top + self.plot_h / 2}) rotate(-90)" '
+            f'text-anchor="middle" class="axis-label">{escape(y_label)}</text>'
+        )
+
+
 def line_chart(
     series: list[Series],
     x_label: str,
@@ -55,50 +126,23 @@ def line_chart(
     height: int = 360,
 ) -> Markup:
     """A line chart of several series over shared axes, with an optional vertical marker."""
-    left, right, top, bottom = 58, 16, 16, 56 + 18 * max(len(series), 1)
-    plot_w, plot_h = width - left - right, height - top - bottom
     xs = [x for s in series for x in s.xs]
     ys = [y for s in series for y in s.ys]
     x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
     y_low, y_high = y_range or ((min(ys), max(ys)) if ys else (0.0, 1.0))
-    if x_high == x_low:
-        x_high = x_low + 1
-    if y_high == y_low:
-        y_high = y_low + 1
-
-    def px(x: float) -> float:
-        return left + (x - x_low) / (x_high - x_low) * plot_w
-
-    def py(y: float) -> float:
-        y = min(max(y, y_low), y_high)
-        return top + (1 - (y - y_low) / (y_high - y_low)) * plot_h
-
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" '
-        'stroke="#9aa3ad"/>',
-    ]
-    for tick in _ticks(y_low, y_high):
-        y = py(tick)
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
-            f"{_fmt(tick)}</text>"
-        )
+    frame = Frame(width, height, 58, 16, 16, 56 + 18 * max(len(series), 1),
+                  x_low, x_high, y_low, y_high)  # fmt: skip
+    px, py = frame.px, frame.py
+    left, top, plot_h = frame.left, frame.top, frame.plot_h
+    x_low, x_high = frame.x_low, frame.x_high
+    parts = frame.open(title) + frame.y_grid()
     for tick in _ticks(x_low, x_high, count=min(9, int(x_high - x_low) + 1)):
         x = px(tick)
         parts.append(
             f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">'
             f"{_fmt(tick)}</text>"
         )
-    parts.append(
-        f'<text x="{left + plot_w / 2}" y="{top + plot_h + 34}" text-anchor="middle" '
-        f'class="axis-label">{escape(x_label)}</text>'
-        f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" text-anchor="middle" '
-        f'class="axis-label">{escape(y_label)}</text>'
-    )
+    parts.append(frame.axis_titles(x_label, y_label))
     if marker_x is not None:
         x = px(marker_x)
         parts.append(
@@ -494,41 +538,17 @@ def envelope_chart(
 
     ``stems`` draws short signals as lollipops instead: a line from 0 to each value and a dot.
     """
-    left, right, top = 58, 16, 12
-    bottom = 40 + (18 * len(series) if len(series) > 1 else 0)
-    plot_w, plot_h = width - left - right, height - top - bottom
     xs = [x for s in series for x in s.xs]
     values = [v for s in series for v in (*s.lows, *s.highs)]
     x_low, x_high = x_range or ((min(xs), max(xs)) if xs else (0.0, 1.0))
     if y_range is None:
         y_range = (min(min(values), 0.0), max(max(values), 0.0)) if values else (0.0, 1.0)
-    y_low, y_high = y_range
-    if x_high == x_low:
-        x_high = x_low + 1
-    if y_high == y_low:
-        y_high = y_low + 1
-
-    def px(x: float) -> float:
-        return left + (x - x_low) / (x_high - x_low) * plot_w
-
-    def py(y: float) -> float:
-        y = min(max(y, y_low), y_high)
-        return top + (1 - (y - y_low) / (y_high - y_low)) * plot_h
-
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" '
-        'stroke="#9aa3ad"/>',
-    ]
-    for tick in _ticks(y_low, y_high, count=3):
-        y = py(tick)
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
-            f"{_fmt(tick)}</text>"
-        )
+    bottom = 40 + (18 * len(series) if len(series) > 1 else 0)
+    frame = Frame(width, height, 58, 16, 12, bottom, x_low, x_high, *y_range)
+    px, py = frame.px, frame.py
+    left, top, plot_w, plot_h = frame.left, frame.top, frame.plot_w, frame.plot_h
+    x_low, x_high, y_low, y_high = frame.x_low, frame.x_high, frame.y_low, frame.y_high
+    parts = frame.open(title) + frame.y_grid(count=3)
     for tick in _ticks(x_low, x_high, count=6):
         if stems and not float(tick).is_integer():
             continue  # stems stand at whole sample numbers
@@ -542,12 +562,7 @@ def envelope_chart(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{py(0):.1f}" y2="{py(0):.1f}" '
             'stroke="#9aa3ad"/>'
         )
-    parts.append(
-        f'<text x="{left + plot_w / 2}" y="{top + plot_h + 33}" text-anchor="middle" '
-        f'class="axis-label">{escape(x_label)}</text>'
-        f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" text-anchor="middle" '
-        f'class="axis-label">{escape(y_label)}</text>'
-    )
+    parts.append(frame.axis_titles(x_label, y_label, gap=33))
     for index, s in enumerate(series):
         colour = OKABE_ITO[index % len(OKABE_ITO)]
         if stems:

@@ -8,7 +8,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.charts import OKABE_ITO, _fmt, _ticks
+from app.charts import OKABE_ITO, Frame, _fmt, _ticks
 
 
 def _label_box(x: float, y: float, width: float, where: str) -> tuple[float, float, float, float]:
@@ -32,40 +32,22 @@ def labelled_scatter(points, x_label: str, y_label: str, title: str, classes: li
     """SVG: points (x, y, label, class index or −1 for undecided, emphasised) as dots coloured
     by class (Okabe–Ito; blue/vermilion for two classes), labelled where a label fits without
     covering another (emphasised points first; a crowded label becomes the dot's tooltip)."""
-    left, right, top, bottom = 58, 16, 16, 78
-    plot_w, plot_h = width - left - right, height - top - bottom
     xs = [p[0] for p in points] or [0.0, 1.0]
     ys = [p[1] for p in points] or [0.0, 1.0]
     pad_x = (max(xs) - min(xs)) * 0.08 or 1.0
     pad_y = (max(ys) - min(ys)) * 0.06 or 1.0
-    x_low, x_high = min(xs) - pad_x, max(xs) + pad_x
-    y_low, y_high = min(ys) - pad_y, max(ys) + pad_y
-
-    def px(x: float) -> float:
-        return left + (x - x_low) / (x_high - x_low) * plot_w
-
-    def py(y: float) -> float:
-        return top + (1 - (y - y_low) / (y_high - y_low)) * plot_h
+    frame = Frame(width, height, 58, 16, 16, 78, min(xs) - pad_x, max(xs) + pad_x,
+                  min(ys) - pad_y, max(ys) + pad_y, clamp=False)  # fmt: skip
+    px, py = frame.px, frame.py
+    left, top, plot_w, plot_h = frame.left, frame.top, frame.plot_w, frame.plot_h
+    x_low, x_high = frame.x_low, frame.x_high
 
     if len(classes) == 2:
         colours = ["#0072B2", "#D55E00"]
     else:
         colours = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(classes))]
     grey = "#8a8f96"
-    parts = [
-        f'<svg class="chart text-scatter" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" '
-        'stroke="#9aa3ad"/>',
-    ]
-    for tick in _ticks(y_low, y_high):
-        y = py(tick)
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef0f2"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{_fmt(tick)}'
-            "</text>"
-        )
+    parts = frame.open(title, css="chart text-scatter") + frame.y_grid(stroke="#eef0f2")
     for tick in _ticks(x_low, x_high, count=6):
         x = px(tick)
         parts.append(
@@ -73,12 +55,7 @@ def labelled_scatter(points, x_label: str, y_label: str, title: str, classes: li
             f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">'
             f"{_fmt(tick)}</text>"
         )
-    parts.append(
-        f'<text x="{left + plot_w / 2}" y="{top + plot_h + 34}" text-anchor="middle" '
-        f'class="axis-label">{escape(x_label)}</text>'
-        f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" text-anchor="middle" '
-        f'class="axis-label">{escape(y_label)}</text>'
-    )
+    parts.append(frame.axis_titles(x_label, y_label))
     # Emphasised points first, so their labels get the free places.
     order = sorted(range(len(points)), key=lambda i: (not points[i][4], i))
     placed: list[tuple[float, float, float, float]] = []
