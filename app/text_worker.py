@@ -14,9 +14,8 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import time  # noqa: E402
 
-SEND_EVERY = 0.15  # seconds between progress messages
+from app.run_reporter import Reporter  # noqa: E402  (stdlib only: safe before NumPy)
 
 
 def corpus_arrays(config: dict):
@@ -58,39 +57,18 @@ def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> Non
             )
 
         train_config = TextTrainConfig(**config["train"])
-        started = time.monotonic()
-        state = {"sent": 0.0, "pending": [], "limit_hit": False}
-
-        def flush(epoch: int, total: int) -> None:
-            if state["pending"]:
-                queue.put(("steps", {"steps": state["pending"], "epoch": epoch, "total": total}))
-                state["pending"] = []
-
-        def on_step(info) -> None:
-            state["pending"].append((info.step, info.loss, info.lr))
-            now = time.monotonic()
-            if now - state["sent"] >= SEND_EVERY or info.step == info.total_steps:
-                flush(info.epoch, info.total_steps)
-                state["sent"] = now
-            while pause_event.is_set() and not stop_event.is_set():
-                time.sleep(0.05)
+        reporter = Reporter(queue, stop_event, pause_event, max_seconds)
 
         def on_epoch(info) -> None:
-            flush(info.epoch, 0)
-            queue.put(("epoch", dict(info.__dict__)))
-
-        def should_stop() -> bool:
-            if time.monotonic() - started > max_seconds:
-                state["limit_hit"] = True
-                return True
-            return stop_event.is_set()
+            reporter.epoch(dict(info.__dict__))
 
         queue.put(("started", {}))
         result = train_text(train_config, pad(train_texts), y_train, pad(test_texts), y_test,
-                            tok.vocab_size, len(class_names), on_step, on_epoch, should_stop,
+                            tok.vocab_size, len(class_names), reporter.step, on_epoch,
+                            reporter.should_stop,
                             groups)  # fmt: skip
-        flush(0, 0)
-        message = f"limit:{max_seconds:g}" if state["limit_hit"] else result.message
+        reporter.flush()
+        message = reporter.message(result.message)
         queue.put((
             "done",
             {

@@ -16,7 +16,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import time  # noqa: E402
 
-SEND_EVERY = 0.15  # seconds between progress messages
+from app.run_reporter import Reporter  # noqa: E402  (stdlib only: safe before NumPy)
+
 FILTERS_EVERY = 0.5  # seconds between first-layer filter snapshots
 
 
@@ -102,44 +103,25 @@ def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> Non
             np.random.default_rng(seeds[0]),
         )
         watch_x = data.x_test[:128]
-        started = time.monotonic()
-        state = {"sent": 0.0, "filters": 0.0, "pending": [], "limit_hit": False}
-
-        def flush(epoch: int, total: int) -> None:
-            if state["pending"]:
-                queue.put(("steps", {"steps": state["pending"], "epoch": epoch, "total": total}))
-                state["pending"] = []
+        reporter = Reporter(queue, stop_event, pause_event, max_seconds)
+        last_filters = [0.0]
 
         def on_step(info) -> None:
-            state["pending"].append((info.step, info.loss, info.lr))
             now = time.monotonic()
-            if now - state["sent"] >= SEND_EVERY or info.step == info.total_steps:
-                flush(info.epoch, info.total_steps)
-                state["sent"] = now
-            if now - state["filters"] >= FILTERS_EVERY:
+            if now - last_filters[0] >= FILTERS_EVERY:
                 queue.put(("filters", first_weights(model)))
-                state["filters"] = now
-            while pause_event.is_set() and not stop_event.is_set():
-                time.sleep(0.05)
+                last_filters[0] = now
+            reporter.step(info)
 
         def on_epoch(info) -> None:
-            flush(info.epoch, 0)
-            queue.put(("epoch", info.__dict__ | {"histogram": histogram(
-                watched_activation(model, watch_x))}))  # fmt: skip
-
-        def should_stop() -> bool:
-            if time.monotonic() - started > max_seconds:
-                state["limit_hit"] = True
-                return True
-            return stop_event.is_set()
+            histogram_now = histogram(watched_activation(model, watch_x))
+            reporter.epoch(info.__dict__ | {"histogram": histogram_now})
 
         queue.put(("started", {"histogram0": histogram(watched_activation(model, watch_x))}))
         result = train(train_config, data=data, on_step=on_step, on_epoch=on_epoch,
-                       should_stop=should_stop, model=model)  # fmt: skip
-        flush(0, 0)
-        message = result.message
-        if state["limit_hit"]:
-            message = f"limit:{max_seconds:g}"
+                       should_stop=reporter.should_stop, model=model)  # fmt: skip
+        reporter.flush()
+        message = reporter.message(result.message)
         queue.put(("filters", first_weights(model)))
         queue.put((
             "done",

@@ -1,0 +1,54 @@
+"""What every training process tells the web server, and how it listens back.
+
+Used inside worker processes (app.train_worker, app.text_worker), so it imports nothing heavy:
+progress messages are batched (one queue message per SEND_EVERY seconds, not per step), a paused
+run waits between steps, and a run past its time limit is told to stop.
+"""
+
+from __future__ import annotations
+
+import time
+
+SEND_EVERY = 0.15  # seconds between progress messages
+
+
+class Reporter:
+    def __init__(self, queue, stop_event, pause_event, max_seconds: float) -> None:
+        self.queue = queue
+        self.stop_event = stop_event
+        self.pause_event = pause_event
+        self.max_seconds = max_seconds
+        self.started = time.monotonic()
+        self.sent = 0.0
+        self.pending: list[tuple[int, float, float]] = []
+        self.limit_hit = False
+
+    def flush(self, epoch: int = 0, total: int = 0) -> None:
+        if self.pending:
+            payload = {"steps": self.pending, "epoch": epoch, "total": total}
+            self.queue.put(("steps", payload))
+            self.pending = []
+
+    def step(self, info) -> None:
+        """After each training step: batch it, send now and then, and wait while paused."""
+        self.pending.append((info.step, info.loss, info.lr))
+        now = time.monotonic()
+        if now - self.sent >= SEND_EVERY or info.step == info.total_steps:
+            self.flush(info.epoch, info.total_steps)
+            self.sent = now
+        while self.pause_event.is_set() and not self.stop_event.is_set():
+            time.sleep(0.05)
+
+    def epoch(self, payload: dict) -> None:
+        self.flush(payload.get("epoch", 0))
+        self.queue.put(("epoch", payload))
+
+    def should_stop(self) -> bool:
+        if time.monotonic() - self.started > self.max_seconds:
+            self.limit_hit = True
+            return True
+        return self.stop_event.is_set()
+
+    def message(self, result_message: str) -> str:
+        """The run's closing message: the time limit, when that is what ended it."""
+        return f"limit:{self.max_seconds:g}" if self.limit_hit else result_message
