@@ -1,8 +1,23 @@
-"""The `cnn-playground` command: `serve` (the default) and `bench`."""
+"""The `cnn-playground` command: `serve` (the default), `train` and `bench`.
+
+`train` prints a progress bar to stderr when it is a terminal; the last line of stdout is one
+JSON object (test_accuracy, final_loss, seconds, params, ...), so scripts can read the result.
+`bench` loads the benchmarks (the top-level `benchmarks` package) only when asked: the app does
+not depend on them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
+import resource
+import sys
+
+from engine.datasets import DATASETS
+from engine.optim import OPTIMIZERS
+from engine.presets import PRESETS
+from engine.schedules import SCHEDULES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,19 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     train = commands.add_parser("train", help="train a preset CNN and print a JSON summary")
-    from app import train_cli
-
-    train_cli.add_arguments(train)
+    add_train_arguments(train)
     bench = commands.add_parser("bench", help="time the engine against references, print ratios")
     bench.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
     args = parser.parse_args(argv)
 
     if args.command == "train":
-        return train_cli.run(args)
+        return run_train(args)
     if args.command == "bench":
-        from benchmarks import run_all
-
-        return run_all(quick=args.quick)
+        return importlib.import_module("benchmarks").run_all(quick=args.quick)
 
     import uvicorn
 
@@ -34,6 +45,107 @@ def main(argv: list[str] | None = None) -> int:
     port = getattr(args, "port", 8000)
     uvicorn.run(create_app(), host=host, port=port)
     return 0
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", choices=DATASETS, default="digits")
+    parser.add_argument("--image-size", type=int, choices=(8, 16, 28), default=None,
+                        help="digits only: resample the 8×8 digits (default 16)")  # fmt: skip
+    parser.add_argument("--model", choices=PRESETS, default="lenet")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    parser.add_argument(
+        "--lr", type=float, default=None, help="default: one that suits the optimizer"
+    )
+    parser.add_argument("--schedule", choices=SCHEDULES, default="cosine")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--augment", action="store_true", help="random shifts, turns and zooms")
+    parser.add_argument("--batchnorm", action="store_true", help="BatchNorm after each layer")
+    parser.add_argument("--save", metavar="WEIGHTS.npz", help="save the trained weights")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class ProgressBar:
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.last_epoch_line = ""
+
+    def step(self, info) -> None:
+        width = 30
+        done = int(width * info.step / info.total_steps)
+        self.stream.write(
+            f"\r[{'#' * done}{'.' * (width - done)}] step {info.step}/{info.total_steps} "
+            f"epoch {info.epoch} loss {info.loss:.4f} lr {info.lr:.2g} "
+        )
+        self.stream.flush()
+
+    def epoch(self, info) -> None:
+        self.stream.write(
+            f"\repoch {info.epoch}: train loss {info.train_loss:.4f} acc {info.train_accuracy:.3f}"
+            f" | val loss {info.val_loss:.4f} acc {info.val_accuracy:.3f}{' ' * 30}\n"
+        )
+        self.stream.flush()
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. VmHWM (Linux) belongs to the running program alone;
+    ru_maxrss would also count a large parent that forked it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from engine.errors import EngineError
+    from engine.train import TrainConfig, train
+
+    config = TrainConfig(
+        dataset=args.dataset, image_size=args.image_size, model=args.model,
+        batchnorm=args.batchnorm, optimizer=args.optimizer, lr=args.lr, schedule=args.schedule,
+        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, augment=args.augment,
+    )  # fmt: skip
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    try:
+        result = train(
+            config,
+            on_step=bar.step if bar else None,
+            on_epoch=bar.epoch if bar else None,
+        )
+    except (EngineError, ValueError) as error:
+        print(f"cnn-playground train: {error}", file=sys.stderr)
+        return 2
+    if args.save and result.status != "diverged":
+        try:
+            result.model.save(args.save)
+        except (OSError, ValueError) as error:
+            print(f"cnn-playground train: cannot save weights: {error}", file=sys.stderr)
+            return 2
+    if result.status == "diverged":
+        print(f"cnn-playground train: {result.message}", file=sys.stderr)
+    last = result.history.epochs[-1] if result.history.epochs else None
+    summary = {
+        "status": result.status,
+        "test_accuracy": result.test_accuracy,
+        "test_loss": result.test_loss,
+        "final_loss": result.history.step_loss[-1] if result.history.step_loss else None,
+        "val_accuracy": last.val_accuracy if last else None,
+        "epochs_run": len(result.history.epochs),
+        "steps": len(result.history.step_loss),
+        "seconds": round(result.seconds, 3),
+        "params": result.model.num_params(),
+        "peak_memory_mb": peak_memory_mb(),
+        "config": vars(config),
+    }
+    if result.status == "diverged":
+        summary["message"] = result.message
+    print(json.dumps(summary))
+    return 0 if result.status != "diverged" else 1
 
 
 if __name__ == "__main__":

@@ -1,45 +1,106 @@
-"""Settings read from the environment, with defaults that suit a classroom."""
+"""Every limit of the app in one settings object, read from the environment (prefix ``CNN_``).
+
+    CNN_MAX_UPLOAD_BYTES=5000000 cnn-playground serve
+
+Each field is one limit, with the unit in its name or comment. ``create_app(Settings(...))`` takes
+the limits for its caches, uploads and runs. The limits that bound a lab's fields (kernel sizes,
+filters in a bank, epochs, text lengths...) are also what ``/openapi.json`` documents, so the lab
+field declarations read them once, from the environment, when they are imported: ``LIMITS``.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(os.environ.get("CNN_PLAYGROUND_ROOT", Path(__file__).resolve().parents[1]))
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1024 * 1024
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
+def _cores() -> int:
+    return os.cpu_count() or 1
 
 
-@dataclass(frozen=True)
-class Settings:
-    # Uploads larger than this are refused while the body streams in.
-    max_upload_bytes: int = field(
-        default_factory=lambda: _env_int("CNN_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
-    )
-    # Pixel count above which a file is treated as a decompression bomb (width × height).
-    max_image_pixels: int = field(
-        default_factory=lambda: _env_int("CNN_MAX_IMAGE_PIXELS", 40_000_000)
-    )
-    # Decoded uploads kept in memory, least recently used dropped first.
-    upload_cache_bytes: int = field(
-        default_factory=lambda: _env_int("CNN_UPLOAD_CACHE_BYTES", 256 * 1024 * 1024)
-    )
-    # Computed feature maps kept so the PNG requests that follow a page do not recompute.
-    result_cache_bytes: int = field(
-        default_factory=lambda: _env_int("CNN_RESULT_CACHE_BYTES", 128 * 1024 * 1024)
-    )
-    # Training runs: at most this many at once (one per core), each limited in wall time; finished
-    # runs are kept for run_ttl_seconds, and at most max_runs runs are kept in all.
-    max_active_runs: int = field(
-        default_factory=lambda: _env_int("CNN_MAX_ACTIVE_RUNS", os.cpu_count() or 1)
-    )
-    run_max_seconds: int = field(default_factory=lambda: _env_int("CNN_RUN_MAX_SECONDS", 120))
-    run_ttl_seconds: int = field(default_factory=lambda: _env_int("CNN_RUN_TTL_SECONDS", 3600))
-    max_runs: int = field(default_factory=lambda: _env_int("CNN_MAX_RUNS", 24))
-    templates_dir: Path = PROJECT_ROOT / "templates"
-    static_dir: Path = PROJECT_ROOT / "static"
-    locales_dir: Path = PROJECT_ROOT / "locales"
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CNN_", frozen=True, extra="ignore")
+
+    # --- bytes -----------------------------------------------------------------------------
+    max_upload_bytes: int = 10 * MB  # one uploaded picture, sound or GIF
+    # Any request body; an upload's form fields ride along with the file.
+    request_overhead_bytes: int = 64 * 1024
+    upload_cache_bytes: int = 256 * MB  # decoded uploads kept, least recently used dropped first
+    result_cache_bytes: int = 128 * MB  # computed maps kept for the PNG requests that follow
+    max_drawing_bytes: int = 2 * MB  # a drawing or photo sent to a trained network
+    max_corpus_bytes: int = 256 * 1024  # a pasted or uploaded text corpus
+
+    # --- pixels ----------------------------------------------------------------------------
+    max_image_pixels: int = 40_000_000  # width × height above which a file is a decompression bomb
+    working_size: int = 512  # long side, in pixels, that the image labs compute on
+    max_drawing_pixels: int = 4_000_000  # a drawing or photo sent to a trained network
+    max_gif_frame_pixels: int = 1024 * 1024  # one GIF frame, as uploaded
+    video_working_size: int = 128  # long side of a GIF frame in the video lab (T·H·W·K³ work)
+
+    # --- kernels, banks and windows --------------------------------------------------------
+    max_kernel: int = 15  # side of a Filters-lab kernel
+    max_bank: int = 8  # filters in a bank
+    max_stride: int = 64
+    max_padding: int = 64
+    max_dilation: int = 16
+    max_pool: int = 16  # side of a pooling window
+    max_shift: int = 16  # pixels of the translation experiment
+    max_video_stride: int = 4
+    max_video_padding: int = 4
+    max_video_depth: int = 16  # frames of the temporal blur
+
+    # --- runs, epochs and seconds ----------------------------------------------------------
+    max_active_runs: int = Field(default_factory=_cores)  # runs training at once: one per core
+    run_max_seconds: int = 120  # wall time of one run
+    run_ttl_seconds: int = 3600  # how long a finished run is kept
+    max_runs: int = 24  # runs kept in all, finished ones dropped oldest first
+    max_epochs: int = 50  # image runs
+    max_text_epochs: int = 60  # text runs
+    max_batch: int = 512
+    max_params: int = 300_000  # a network trained in the browser
+    max_sound_seconds: float = 10.0  # an uploaded sound
+    max_delay_ms: int = 2000  # echo delay
+    max_reverb_ms: int = 3000
+    max_gif_frames: int = 100
+    max_optimizer_steps: int = 5000  # steps of the optimizer race
+
+    # --- text lengths ----------------------------------------------------------------------
+    max_kernel_text: int = 6000  # characters of a typed kernel
+    max_arch_text: int = 2000  # characters of the shape calculator's layer text
+    max_train_arch_text: int = 1000  # characters of the Training lab's layer text
+    max_text: int = 1000  # characters of the Text lab's sentences (they travel in the URL)
+    max_text_lines: int = 8  # sentences in the Text lab's matrix
+    max_maxlen: int = 100  # the Text lab's maxlen
+    max_num_words: int = 50_000
+    max_corpus_lines: int = 2000
+    max_corpus_line: int = 500  # characters of one corpus text
+    max_corpus_classes: int = 10
+    max_loss_text: int = 5000  # characters of a Loss-lab list of numbers
+    max_loss_points: int = 50  # numbers in a Loss-lab list
+    max_tosses: int = 1000
+
+    # --- where the pages come from (inside the installed package, or the checkout) ---------
+    templates_dir: Path = Field(default_factory=lambda: asset_dir("templates"))
+    static_dir: Path = Field(default_factory=lambda: asset_dir("static"))
+    locales_dir: Path = Field(default_factory=lambda: asset_dir("locales"))
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The one limit on a request body (app.web.body): an upload and its form's fields."""
+        return self.max_upload_bytes + self.request_overhead_bytes
+
+
+def asset_dir(name: str) -> Path:
+    """templates/, static/ or locales/: inside the package when installed from a wheel (the build
+    copies them to app/<name>), else at the top of the checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / name
+    return installed if installed.is_dir() else package.parent / name
+
+
+LIMITS = Settings()

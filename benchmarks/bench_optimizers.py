@@ -68,12 +68,12 @@ def bench_race(repeats: int) -> tuple[list[str], float]:
 def bench_breakdown(repeats: int) -> tuple[float, float, float]:
     """In-process medians, interleaved so machine load hits all alike: the race alone, the whole
     page (parse, race, numbers, charts, map SVG, HTML) and the Rosenbrock map PNG drawn cold."""
+    from app.render import png_bytes
+    from app.routes import optimizers
     from starlette.requests import Request
 
     from app import optimizerlab
     from app.main import create_app
-    from app.render import png_bytes
-    from app.routes import optimizers
 
     app = create_app()
     scope = {"type": "http", "method": "GET", "path": "/optimizers", "headers": [],

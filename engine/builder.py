@@ -32,31 +32,6 @@ from engine.model import Sequential
 
 MAX_PARAMS = 2_000_000
 
-PRESET_TEXT = {
-    # LeNet-5's shape; "same" padding keeps small inputs (8×8, 16×16) from vanishing.
-    "lenet": "conv 6 5x5 {pad}, relu, pool 2, conv 16 5x5 {pad}, relu, pool 2, flatten, "
-    "dense 120, relu, dense 84, relu",
-    "tiny": "conv 8 3x3 same, relu, pool 2, conv 16 3x3 same, relu, pool 2, flatten",
-    "mlp": "flatten, dense {hidden}, relu, dense {hidden}, relu",
-}
-
-
-def preset_text(name: str, input_shape: tuple[int, int, int], classes: int) -> str:
-    """The layer text of a preset for this input, as engine.presets builds it."""
-    from engine.presets import build_model
-
-    if name not in PRESET_TEXT:
-        raise EngineError(N_("Unknown model '%(name)s': choose lenet, tiny or mlp."), name=name)
-    height = min(input_shape[1:])
-    if name == "mlp":
-        hidden = build_model("mlp", input_shape, classes)[1].out_features  # Flatten, Dense
-        return PRESET_TEXT["mlp"].format(hidden=hidden)
-    if name == "lenet":
-        text = PRESET_TEXT["lenet"].format(pad="same" if height < 28 else "valid")
-        # At 28×28, LeNet-5 pads only its first convolution (as on MNIST).
-        return text.replace("conv 6 5x5 valid", "conv 6 5x5 same") if height == 28 else text
-    return PRESET_TEXT[name]
-
 
 def complete_specs(text: str, classes: int, batchnorm: bool) -> list[architecture.LayerSpec]:
     """Parse, insert BatchNorm if asked, and append the output layer when it is missing."""

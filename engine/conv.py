@@ -39,6 +39,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from engine.errors import N_, EngineError
+
 __all__ = [
     "MAX_STEP",
     "METHODS",
@@ -192,10 +194,18 @@ def _bad_padding(padding) -> ValueError:
     )
 
 
-def _too_big(eff, padded) -> ValueError:
-    return ValueError(
-        f"The kernel ({_times(eff)} after dilation) is larger than the padded input "
-        f"({_times(padded)}); use 'same' or 'full' padding or a smaller kernel."
+def _too_big(eff, padded) -> EngineError:
+    span, size = next((e, p) for e, p in zip(eff, padded, strict=True) if e > p)
+    return EngineError(
+        N_(
+            "The kernel (%(kernel)s after dilation) is larger than the padded input "
+            "(%(padded)s); use 'same' or 'full' padding or a smaller kernel. Along one axis it "
+            "spans %(span)s values, but the padded input is only %(size)s."
+        ),
+        kernel=_times(eff),
+        padded=_times(padded),
+        span=span,
+        size=size,
     )
 
 
@@ -291,14 +301,23 @@ def _plan(x, w, b, stride, padding, dilation, padding_mode, nd: int, name: str) 
 def _check_border(mode: str, n: int, before: int, after: int) -> None:
     # The same limits as torch.nn.functional.pad.
     if mode == "reflect" and max(before, after) >= n:
-        raise ValueError(
-            f"Reflect padding must be smaller than the input along each axis: padding "
-            f"{max(before, after)} on an axis of size {n}."
+        raise EngineError(
+            N_(
+                "Reflect padding must be smaller than the input along each axis: padding "
+                "%(pad)s on an axis of size %(size)s. Reflect padding needs a value inside the "
+                "input to mirror for each padded one: use less padding or another border mode."
+            ),
+            pad=max(before, after),
+            size=n,
         )
     if mode == "circular" and max(before, after) > n:
-        raise ValueError(
-            f"Circular padding can wrap at most once: padding {max(before, after)} on an axis of "
-            f"size {n}."
+        raise EngineError(
+            N_(
+                "Circular padding can wrap at most once: padding %(pad)s on an axis of size "
+                "%(size)s. Use less padding or another border mode."
+            ),
+            pad=max(before, after),
+            size=n,
         )
 
 

@@ -5,7 +5,9 @@ The layer contract
 N is the batch size and ``in_shape`` the shape of one sample, e.g. (C, H, W).
 
 ``layer.forward(x, training=True) -> y``
-    x: (N, *in_shape); y: (N, *layer.output_shape(in_shape)). Keeps what backward needs.
+    x: (N, *in_shape); y: (N, *layer.output_shape(in_shape)). Keeps what backward needs, but y
+    is computed from local values only: in evaluation mode (training=False) several threads may
+    run one model at once and each gets its own, right output.
     ``training`` matters to Dropout (drop, or pass through) and BatchNorm (batch statistics, or
     the running ones); the other layers ignore it.
 ``layer.backward(dout, input_grad=True) -> dx``

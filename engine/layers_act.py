@@ -24,8 +24,9 @@ class ReLU(Layer):
     """max(x, 0), element-wise."""
 
     def forward(self, x, training: bool = True) -> np.ndarray:
-        self._x = self._input(x)
-        return self._output(relu(self._x))
+        x = self._input(x)
+        self._x = x  # for backward; the output is computed from the local x
+        return self._output(relu(x))
 
     def _backward(self, dout, input_grad: bool) -> np.ndarray:
         return dout * relu_grad(self._x)
@@ -44,8 +45,9 @@ class LeakyReLU(Layer):
         return f"LeakyReLU({self.negative_slope:g})"
 
     def forward(self, x, training: bool = True) -> np.ndarray:
-        self._x = self._input(x)
-        return self._output(leaky_relu(self._x, self.negative_slope).astype(self._x.dtype))
+        x = self._input(x)
+        self._x = x
+        return self._output(leaky_relu(x, self.negative_slope).astype(x.dtype))
 
     def _backward(self, dout, input_grad: bool) -> np.ndarray:
         return dout * leaky_relu_grad(self._x, self.negative_slope).astype(dout.dtype)
@@ -56,8 +58,9 @@ class Sigmoid(Layer):
 
     def forward(self, x, training: bool = True) -> np.ndarray:
         x = self._input(x)
-        self._y = sigmoid(x).astype(x.dtype, copy=False)
-        return self._output(self._y)
+        y = sigmoid(x).astype(x.dtype, copy=False)
+        self._y = y
+        return self._output(y)
 
     def _backward(self, dout, input_grad: bool) -> np.ndarray:
         return dout * sigmoid_grad_from_output(self._y)
@@ -67,8 +70,9 @@ class Tanh(Layer):
     """tanh(x), element-wise."""
 
     def forward(self, x, training: bool = True) -> np.ndarray:
-        self._y = tanh(self._input(x))
-        return self._output(self._y)
+        y = tanh(self._input(x))
+        self._y = y
+        return self._output(y)
 
     def _backward(self, dout, input_grad: bool) -> np.ndarray:
         return dout * tanh_grad_from_output(self._y)

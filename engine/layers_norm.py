@@ -70,10 +70,11 @@ class BatchNorm(Layer):
         else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)  # (C,)
-        self._xhat = (x - mean.reshape(bshape)) * inv_std.reshape(bshape)  # (N, C, ...)
-        self._inv_std, self._axes, self._bshape = inv_std, axes, bshape
+        xhat = (x - mean.reshape(bshape)) * inv_std.reshape(bshape)  # (N, C, ...)
+        y = xhat * self.params["weight"].reshape(bshape) + self.params["bias"].reshape(bshape)
+        # Kept for backward only: the output never reads back what forward stores.
+        self._xhat, self._inv_std, self._axes, self._bshape = xhat, inv_std, axes, bshape
         self._batch_stats = training
-        y = self._xhat * self.params["weight"].reshape(bshape) + self.params["bias"].reshape(bshape)
         return self._output(y)
 
     def _backward(self, dout, input_grad: bool) -> np.ndarray:  # dout: (N, C, ...)

@@ -58,7 +58,8 @@ class Summary(list):
 
 class Sequential:
     """Layers applied in order. ``training`` (set by train() / eval()) is forward's default mode;
-    ``activations`` holds each layer's output after ``forward(x, keep_activations=True)``.
+    ``activations`` holds each layer's output after ``forward(x, keep_activations=True)``;
+    ``forward_all`` returns them instead.
     """
 
     def __init__(self, layers) -> None:
@@ -108,17 +109,26 @@ class Sequential:
     # --- computing ---------------------------------------------------------------------------
 
     def forward(self, x, training: bool | None = None, keep_activations: bool = False):
-        """x (N, *in_shape) -> the last layer's output; training=None uses self.training."""
+        """x (N, *in_shape) -> the last layer's output; training=None uses self.training.
+
+        keep_activations=True also sets ``self.activations`` (a convenience for one thread;
+        pages that share a model use :meth:`forward_all`, which keeps nothing on the model)."""
+        outputs = self.forward_all(x, training)
+        self.activations = outputs if keep_activations else []
+        return outputs[-1]
+
+    def forward_all(self, x, training: bool | None = False) -> list[np.ndarray]:
+        """Every layer's output for x (N, *in_shape), first layer first. Nothing is kept on the
+        model, so in evaluation mode many threads may call it on one model at once."""
         training = self.training if training is None else bool(training)
-        self.activations = []
+        outputs = []
         for i, layer in enumerate(self.layers):
             try:
                 x = layer.forward(x, training=training)
             except ValueError as err:
                 raise ValueError(f"At layer {i}, {err}") from err
-            if keep_activations:
-                self.activations.append(x)
-        return x
+            outputs.append(x)
+        return outputs
 
     __call__ = forward
 

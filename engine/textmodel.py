@@ -10,41 +10,25 @@ follows the same contract (forward, backward filling ``grads`` in place, paramet
 gradients() in one order, state_dict). Global max pooling makes the network indifferent to the
 sequence length, as long as the widest filter fits (L ≥ max width).
 
-Also here: :func:`train_text` (minibatches, per-step and per-epoch callbacks, divergence
-detection, cooperative stop, bit-for-bit replay from a seed, like engine.train.train),
-:func:`conv_strips` (each filter's response at each position and its best n-gram),
-:func:`occlusion` (how much each word moves the prediction) and :func:`pca_2d` (a 2-D
-projection of the embedding rows by SVD).
+Also here: :func:`train_text`, engine.fit's loop on a TextCNN, with bit-for-bit replay from a
+seed. What the Text lab shows of a trained network is in engine.textexplain.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from engine.errors import N_, EngineError
+from engine.fit import EpochInfo, History, StepInfo, evaluate, fit
 from engine.layers import Conv1D, Dense, Dropout, Embedding, GlobalMaxPool1D, ReLU
-from engine.losses import cross_entropy, softmax
+from engine.losses import softmax
 from engine.optim import OPTIMIZERS, make_optimizer
-from engine.text import pad_sequences
-from engine.train import EpochInfo, History, StepInfo
 
-__all__ = [
-    "ConvStrip",
-    "Occlusion",
-    "TextCNN",
-    "TextTrace",
-    "TextTrainConfig",
-    "TextTrainResult",
-    "conv_strips",
-    "occlusion",
-    "pca_2d",
-    "train_text",
-]
+__all__ = ["TextCNN", "TextTrace", "TextTrainConfig", "TextTrainResult", "train_text"]
 
 DEFAULT_WIDTHS = (2, 3, 4, 5)
 EMBEDDING_INIT = 0.05  # Keras' Embedding default: uniform(−0.05, 0.05)
@@ -100,7 +84,15 @@ class TextCNN:
     # --- computing ---------------------------------------------------------------------------
 
     def forward(self, ids, training: bool = False, keep: bool = False) -> np.ndarray:
-        """ids (N, L) -> logits (N, K); keep=True stores a TextTrace in self.trace."""
+        """ids (N, L) -> logits (N, K); keep=True stores a TextTrace in self.trace (a
+        convenience for one thread; pages that share a model use :meth:`trace_forward`)."""
+        trace = self.trace_forward(ids, training)
+        self.trace = trace if keep else None
+        return trace.logits
+
+    def trace_forward(self, ids, training: bool = False) -> TextTrace:
+        """What one forward pass computes, every stage of it. Nothing is kept on the model, so
+        in evaluation mode many threads may call it on one model at once."""
         ids = np.asarray(ids)
         if ids.ndim != 2:
             raise EngineError(N_("A text CNN takes ids shaped (N, L)."))
@@ -121,13 +113,13 @@ class TextCNN:
             conv_out.append(z)
         h = np.concatenate(pooled, axis=1)  # (N, F·W)
         logits = self.dense.forward(self.dropout.forward(h, training=training))
-        self.trace = TextTrace(x, conv_out, h, logits) if keep else None
-        return logits
+        return TextTrace(x, conv_out, h, logits)
 
     __call__ = forward
 
-    def backward(self, dlogits) -> None:
-        """dL/dlogits (N, K) -> fills every layer's grads (ids have no gradient)."""
+    def backward(self, dlogits, input_grad: bool = False) -> None:
+        """dL/dlogits (N, K) -> fills every layer's grads (ids have no gradient, so there is
+        no dL/d(input) whatever `input_grad` says)."""
         dh = self.dropout.backward(self.dense.backward(dlogits))  # (N, F·W)
         dx = None
         for i, (conv, relu, pool) in enumerate(
@@ -138,10 +130,14 @@ class TextCNN:
             dx = part if dx is None else dx + part
         self.embedding.backward(dx)
 
-    def predict_proba(self, ids, batch_size: int = 256) -> np.ndarray:
+    def predict(self, ids, batch_size: int = 256) -> np.ndarray:
+        """Logits in evaluation mode (dropout off), batch_size sequences at a time."""
         ids = np.asarray(ids)
         parts = [self.forward(ids[i : i + batch_size]) for i in range(0, len(ids), batch_size)]
-        return softmax(np.concatenate(parts).astype(np.float64), axis=1)
+        return np.concatenate(parts)
+
+    def predict_proba(self, ids, batch_size: int = 256) -> np.ndarray:
+        return softmax(self.predict(ids, batch_size).astype(np.float64), axis=1)
 
     # --- parameters --------------------------------------------------------------------------
 
@@ -248,15 +244,6 @@ def stratified_holdout(y: np.ndarray, fraction: float, rng: np.random.Generator,
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def evaluate(model: TextCNN, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(loss, accuracy) with dropout off; (nan, nan) for an empty set."""
-    if len(x) == 0:
-        return math.nan, math.nan
-    logits = np.concatenate([model.forward(x[i : i + 256]) for i in range(0, len(x), 256)])
-    loss, _ = cross_entropy(logits, y)
-    return float(loss), float((logits.argmax(axis=1) == y).mean())
-
-
 def train_text(
     config: TextTrainConfig,
     x_train: np.ndarray,
@@ -288,135 +275,13 @@ def train_text(
     keep, held = stratified_holdout(y_train, config.validation_fraction, split_rng, groups)
     xt, yt, xv, yv = x_train[keep], y_train[keep], x_train[held], y_train[held]
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    steps_per_epoch = math.ceil(len(xt) / config.batch_size)
-    total = steps_per_epoch * config.epochs
-    history = History()
-    start = time.perf_counter()
-    step, status, message, diverged_at = 0, "finished", "", None
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(1, config.epochs + 1):
-            epoch_start = time.perf_counter()
-            order = shuffle_rng.permutation(len(xt))
-            loss_sum = correct = seen = 0.0
-            for first in range(0, len(order), config.batch_size):
-                if should_stop is not None and should_stop():
-                    status = "stopped"
-                    break
-                index = order[first : first + config.batch_size]
-                logits = model.forward(xt[index], training=True)
-                loss, dlogits = cross_entropy(logits, yt[index])
-                step += 1
-                if not math.isfinite(loss):
-                    status, diverged_at = "diverged", step
-                    break
-                model.backward(dlogits)
-                optimizer.step(model.gradients())
-                if not all(np.isfinite(p).all() for p in model.parameters()):
-                    status, diverged_at = "diverged", step
-                    break
-                history.step_loss.append(float(loss))
-                history.step_lr.append(config.lr)
-                loss_sum += float(loss) * len(index)
-                correct += float((logits.argmax(axis=1) == yt[index]).sum())
-                seen += len(index)
-                if on_step is not None:
-                    on_step(StepInfo(step, epoch, total, float(loss), config.lr))
-            if status == "diverged":
-                message = (f"diverged at step {diverged_at}: try a smaller learning rate "
-                           f"(it was {config.lr:g})")  # fmt: skip
-                break
-            if seen:
-                val_loss, val_accuracy = evaluate(model, xv, yv)
-                info = EpochInfo(epoch, loss_sum / seen, correct / seen, val_loss, val_accuracy,
-                                 time.perf_counter() - epoch_start)  # fmt: skip
-                history.epochs.append(info)
-                if on_epoch is not None:
-                    on_epoch(info)
-            if status == "stopped":
-                break
+    fitted = fit(
+        model, optimizer, xt, yt, xv, yv, epochs=config.epochs, batch_size=config.batch_size,
+        shuffle_rng=shuffle_rng, peak_lr=config.lr, on_step=on_step, on_epoch=on_epoch,
+        should_stop=should_stop,
+    )  # fmt: skip
     test_loss = test_accuracy = None
-    if status != "diverged" and len(x_test):
+    if fitted.status != "diverged" and len(x_test):
         test_loss, test_accuracy = evaluate(model, x_test, y_test)
-    return TextTrainResult(model, history, test_accuracy, test_loss, time.perf_counter() - start,
-                           status, message, diverged_at, held)  # fmt: skip
-
-
-# --- what the lab shows --------------------------------------------------------------------------
-
-
-@dataclass
-class ConvStrip:
-    """One filter width's response to one sequence."""
-
-    width: int
-    values: np.ndarray  # (F, L − w + 1) conv outputs before ReLU, position p reads ids p..p+w−1
-    best: np.ndarray  # (F,) position of each filter's largest response
-    pooled: np.ndarray  # (F,) max(0, largest response): what global max pooling passes on
-
-
-def conv_strips(model: TextCNN, ids_row) -> list[ConvStrip]:
-    """Each width's filters slid over one padded sequence (L,), with the n-gram each likes best."""
-    model.forward(np.asarray(ids_row)[None, :], keep=True)
-    strips = []
-    for w, z in zip(model.widths, model.trace.conv, strict=True):
-        values = z[0].astype(np.float64)  # (F, L − w + 1)
-        strips.append(ConvStrip(w, values, values.argmax(axis=1), np.maximum(values.max(1), 0)))
-    return strips
-
-
-@dataclass
-class Occlusion:
-    """Each word's share of a prediction, by taking it out (see :func:`occlusion`)."""
-
-    kept: list[int]  # the ids the network saw (after truncation)
-    log_odds: float  # log-odds of the target class with every word
-    deltas: np.ndarray  # (len(kept),) log_odds − log-odds without that word
-    p_all: float  # P(target) with every word
-    p_without: np.ndarray  # (len(kept),) P(target) without each word
-
-
-def log_odds(logits: np.ndarray, target: int) -> np.ndarray:
-    """ln(p / (1 − p)) of class `target` for logits (N, K), computed from the logits:
-    z_target − logsumexp(other z), so it does not saturate where p is 0 or 1."""
-    z = np.asarray(logits, dtype=np.float64)
-    others = np.delete(z, target, axis=1)
-    top = others.max(axis=1)
-    return z[:, target] - (top + np.log(np.exp(others - top[:, None]).sum(axis=1)))
-
-
-def occlusion(model: TextCNN, ids: list[int], maxlen: int, padding: str, truncating: str,
-              target: int) -> Occlusion:  # fmt: skip
-    """How much each word the network sees moves the prediction towards class `target`.
-
-    Each kept word is taken out in turn (the rest re-padded the same way) and the change in
-    log-odds is its share: log-odds(all) − log-odds(without it). Log-odds rather than the
-    probability, because near 0 or 1 the probability hardly moves whatever a word does.
-    `ids` is the unpadded sequence; ids lost to truncation were never seen and are not
-    occluded."""
-    kept = [int(i) for i in (ids[-maxlen:] if truncating == "pre" else ids[:maxlen])]
-    variants = [kept] + [kept[:i] + kept[i + 1 :] for i in range(len(kept))]
-    batch = pad_sequences(variants, maxlen, padding=padding, truncating=truncating)
-    logits = np.concatenate([model.forward(batch[i : i + 256]) for i in range(0, len(batch), 256)])
-    odds = log_odds(logits, target)  # (1 + n,)
-    p = softmax(logits.astype(np.float64), axis=1)[:, target]
-    return Occlusion(kept, float(odds[0]), odds[0] - odds[1:], float(p[0]), p[1:])
-
-
-def pca_2d(matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (V, D) -> (coordinates (V, 2), share of the variance each axis explains (2,)).
-
-    Principal components by SVD of the centred rows; each axis's sign is fixed so that its
-    largest-magnitude loading is positive, so a projection does not flip between calls."""
-    x = np.asarray(matrix, dtype=np.float64)
-    x = x - x.mean(axis=0)
-    _, s, vt = np.linalg.svd(x, full_matrices=False)
-    axes = vt[:2].copy()
-    rows = np.arange(len(axes))
-    axes *= np.sign(axes[rows, np.abs(axes).argmax(axis=1)])[:, None]
-    variance = s**2
-    share = variance[:2] / variance.sum() if variance.sum() > 0 else np.zeros(2)
-    coords = x @ axes.T
-    if coords.shape[1] < 2:  # a 1-D embedding: the second axis is all zeros
-        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
-        share = np.pad(share, (0, 2 - len(share)))
-    return coords, share
+    return TextTrainResult(model, fitted.history, test_accuracy, test_loss, fitted.seconds,
+                           fitted.status, fitted.message, fitted.divergence_step, held)  # fmt: skip

@@ -1,5 +1,5 @@
-"""Training loop: minibatches, progress after every step, metrics after every epoch, divergence
-detection, a cooperative stop, and bit-for-bit replay from a seed.
+"""Training an image CNN: a preset or layer text, on a dataset, through engine.fit's loop, with
+bit-for-bit replay from a seed.
 
     result = train(TrainConfig(dataset="digits", model="lenet", epochs=10), on_step=print)
 
@@ -10,9 +10,8 @@ dropout), so a run replays exactly and changing one toggle does not reshuffle th
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,8 +19,8 @@ from engine.augment import Augmenter
 from engine.builder import build
 from engine.datasets import DATASETS, Dataset, load_dataset
 from engine.errors import N_, EngineError
+from engine.fit import EpochInfo, History, StepInfo, evaluate, fit
 from engine.layers import Dropout
-from engine.losses import cross_entropy
 from engine.model import Sequential
 from engine.optim import OPTIMIZERS, make_optimizer
 from engine.presets import PRESETS, build_model
@@ -106,39 +105,6 @@ def validate(config: TrainConfig) -> None:
         )
 
 
-@dataclass(frozen=True)
-class StepInfo:
-    step: int  # counted from 1 over the whole run
-    epoch: int  # from 1
-    total_steps: int
-    loss: float
-    lr: float
-
-
-@dataclass(frozen=True)
-class EpochInfo:
-    epoch: int
-    train_loss: float  # mean over the epoch's batches, as Keras reports it
-    train_accuracy: float
-    val_loss: float
-    val_accuracy: float
-    seconds: float
-
-
-@dataclass
-class History:
-    step_loss: list[float] = field(default_factory=list)
-    step_lr: list[float] = field(default_factory=list)
-    epochs: list[EpochInfo] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {
-            "step_loss": self.step_loss,
-            "step_lr": self.step_lr,
-            "epochs": [asdict(e) for e in self.epochs],
-        }
-
-
 @dataclass
 class TrainResult:
     model: Sequential
@@ -169,15 +135,6 @@ def split_validation(data: Dataset, fraction: float, rng: np.random.Generator):
     return (data.x_train[~mask], data.y_train[~mask]), (data.x_train[mask], data.y_train[mask])
 
 
-def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 256):
-    """(loss, accuracy) in evaluation mode; (nan, nan) for an empty set."""
-    if len(x) == 0:
-        return math.nan, math.nan
-    logits = model.predict(x, batch_size=batch_size)
-    loss, _ = cross_entropy(logits, y)
-    return float(loss), float((logits.argmax(axis=1) == y).mean())
-
-
 def _check_labels(y: np.ndarray, classes: int, what: str) -> None:
     if len(y) and (y.min() < 0 or y.max() >= classes):
         bad = int(y[(y < 0) | (y >= classes)][0])
@@ -189,10 +146,6 @@ def _check_labels(y: np.ndarray, classes: int, what: str) -> None:
         )
 
 
-def _finite(model: Sequential) -> bool:
-    return all(np.isfinite(p).all() for p in model.parameters())
-
-
 def train(
     config: TrainConfig,
     data: Dataset | None = None,
@@ -201,14 +154,9 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     model: Sequential | None = None,
 ) -> TrainResult:
-    """Train a preset (or `model`) on the dataset; returns the model and its history."""
+    """Train a preset (or `model`) on the dataset with engine.fit's loop; returns the model and
+    its history."""
     validate(config)
-    # Overflow on the way to divergence is expected; the loop detects it and says so.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _train(config, data, on_step, on_epoch, should_stop, model)
-
-
-def _train(config, data, on_step, on_epoch, should_stop, model) -> TrainResult:
     if data is None:
         size = config.image_size or (16 if config.dataset == "digits" else None)
         data = load_dataset(config.dataset, **({"size": size} if size else {}))
@@ -235,8 +183,7 @@ def _train(config, data, on_step, on_epoch, should_stop, model) -> TrainResult:
         if isinstance(layer, Dropout):
             layer.rng = dropout_rng
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.learning_rate)
-    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
+    total_steps = math.ceil(len(x_train) / config.batch_size) * config.epochs
     schedule = make_schedule(
         config.schedule, config.learning_rate, warmup_steps=config.warmup_steps,
         **({"total_steps": total_steps} if config.schedule == "cosine" else {}),
@@ -244,69 +191,20 @@ def _train(config, data, on_step, on_epoch, should_stop, model) -> TrainResult:
     augmenter = config.augmenter
     if augmenter is None and config.augment:
         augmenter = default_augmenter(x_train.shape[-1])
-    history = History()
-    start = time.perf_counter()
-    step = 0
-    status, message, divergence_step = "finished", "", None
     model.train()
-    for epoch in range(1, config.epochs + 1):
-        epoch_start = time.perf_counter()
-        order = shuffle_rng.permutation(len(x_train))
-        loss_sum = correct = seen = 0.0
-        for first in range(0, len(order), config.batch_size):
-            if should_stop is not None and should_stop():
-                status = "stopped"
-                break
-            index = order[first : first + config.batch_size]
-            xb, yb = x_train[index], y_train[index]
-            if augmenter is not None:
-                xb = augmenter(xb, augment_rng)
-            lr = float(schedule.lr_at(step))
-            optimizer.lr = lr
-            logits = model.forward(xb, training=True)
-            loss, dlogits = cross_entropy(logits, yb)
-            step += 1
-            if not math.isfinite(loss):
-                status, divergence_step = "diverged", step
-                break
-            model.backward(dlogits, input_grad=False)
-            optimizer.step(model.gradients())
-            if not _finite(model):
-                status, divergence_step = "diverged", step
-                break
-            history.step_loss.append(float(loss))
-            history.step_lr.append(lr)
-            loss_sum += float(loss) * len(yb)
-            correct += float((logits.argmax(axis=1) == yb).sum())
-            seen += len(yb)
-            if on_step is not None:
-                on_step(StepInfo(step, epoch, total_steps, float(loss), lr))
-        if status == "diverged":
-            message = (
-                f"diverged at step {divergence_step}: try a smaller learning rate "
-                f"(it was {config.learning_rate:g})"
-            )
-            break
-        if seen:
-            val_loss, val_accuracy = evaluate(model, x_val, y_val)
-            info = EpochInfo(
-                epoch,
-                loss_sum / seen,
-                correct / seen,
-                val_loss,
-                val_accuracy,
-                time.perf_counter() - epoch_start,
-            )
-            history.epochs.append(info)
-            if on_epoch is not None:
-                on_epoch(info)
-        if status == "stopped":
-            break
+    fitted = fit(
+        model, optimizer, x_train, y_train, x_val, y_val,
+        epochs=config.epochs, batch_size=config.batch_size, shuffle_rng=shuffle_rng,
+        peak_lr=config.learning_rate, lr_at=schedule.lr_at,
+        augment=(lambda xb: augmenter(xb, augment_rng)) if augmenter is not None else None,
+        on_step=on_step, on_epoch=on_epoch, should_stop=should_stop,
+    )  # fmt: skip
     model.eval()
     test_loss = test_accuracy = None
-    if status != "diverged":
-        test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
+    if fitted.status != "diverged":
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
     return TrainResult(
-        model, history, config, test_accuracy, test_loss, time.perf_counter() - start,
-        status, message, divergence_step,
+        model, fitted.history, config, test_accuracy, test_loss, fitted.seconds,
+        fitted.status, fitted.message, fitted.divergence_step,
     )  # fmt: skip

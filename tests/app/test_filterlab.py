@@ -4,14 +4,11 @@ import numpy as np
 import pytest
 from starlette.datastructures import QueryParams
 
-from app.errors import UserError
-from app.filterlab import (
-    FilterState,
-    build_bank,
-    format_kernel_text,
-    parse_kernel_text,
-    parse_state,
-)
+from app.labs.filters.fields import FilterFields as FilterState
+from app.media.filterbank import build_bank, format_kernel_text, parse_kernel_text
+from app.web.errors import UserError
+
+parse_state = FilterState.parse
 
 
 def test_fractions_commas_semicolons_and_unicode_minus():

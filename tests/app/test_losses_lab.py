@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from starlette.datastructures import QueryParams
 
-from app import losslab
+from app.labs.losses import measures as losslab
+from app.labs.losses.fields import LossFields
 from engine.losses import binary_cross_entropy_with_logits, mse
 from tests.app.conftest import HX, HX_CONTROLS
 
@@ -93,7 +94,7 @@ def test_why_squares_with_numbers(client):
 def test_coin_mle_is_the_sample_mean(seed):
     rng = np.random.default_rng(seed)
     tosses = "".join(rng.choice(["H", "T"], size=int(rng.integers(1, 60))))
-    state = losslab.parse_state(QueryParams(f"tosses={tosses}"))
+    state = LossFields.parse(QueryParams(f"tosses={tosses}"))
     coin = losslab.coin(state)
     assert coin.p_closed == tosses.count("H") / len(tosses)
     assert coin.p_hat == pytest.approx(coin.p_closed, abs=1e-9)

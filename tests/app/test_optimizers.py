@@ -14,7 +14,9 @@ import pytest
 from PIL import Image
 from starlette.datastructures import QueryParams
 
-from app import optimizerlab
+from app.labs.optimizers import fields as optimizer_fields
+from app.labs.optimizers import views as optimizerlab
+from app.labs.optimizers.fields import OptFields
 from engine.optim import make_optimizer
 from engine.schedules import make_schedule
 from engine.surfaces import make_surface
@@ -24,7 +26,7 @@ ALL_SEVEN = "&".join(f"o{i}={k}" for i, k in enumerate(optimizerlab.KINDS, start
 
 
 def state_of(query: str):
-    return optimizerlab.parse_state(QueryParams(query))
+    return OptFields.parse(QueryParams(query))
 
 
 def map_paths(html: str) -> dict[str, list[tuple[float, float]]]:
@@ -61,7 +63,7 @@ def test_lab_trajectory_is_the_engine_optimizer(kind):
     surface = make_surface("himmelblau")
     p = np.array([0.5, -1.0])
     name = {"gd": "sgd"}.get(kind, kind)
-    lr = optimizerlab.SUGGESTED_LR["himmelblau"][kind]
+    lr = optimizer_fields.SUGGESTED_LR["himmelblau"][kind]
     opt = make_optimizer(name, [p], lr)
     rng = np.random.default_rng(0)
     expected = [p.copy()]
@@ -69,7 +71,7 @@ def test_lab_trajectory_is_the_engine_optimizer(kind):
         opt.lr = lr * 0.98**t
         g = np.array(surface.gradient(p[0], p[1]))
         if kind == "sgd":  # SGD adds its seeded noise, σ suggested for the surface
-            g = g + rng.normal(0.0, optimizerlab.SUGGESTED_NOISE["himmelblau"], 2)
+            g = g + rng.normal(0.0, optimizer_fields.SUGGESTED_NOISE["himmelblau"], 2)
         opt.step([g])
         expected.append(p.copy())
     np.testing.assert_array_equal(lane.descent.points, np.array(expected))

@@ -3,7 +3,7 @@
 import threading
 from types import SimpleNamespace
 
-from app.run_reporter import Reporter
+from app.runs.reporter import Reporter
 
 
 class ListQueue(list):

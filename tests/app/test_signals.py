@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import audio as wav
-from app.errors import UserError
-from app.gifs import decode_gif, encode_gif
+from app.media import wav
+from app.media.gif import decode_gif, encode_gif
+from app.web.errors import UserError
 from tests.app.conftest import HX
 
 HX_SOUND = {**HX, "HX-Target": "sound", "X-Error-Target": "#controls-error"}

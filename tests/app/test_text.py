@@ -49,7 +49,7 @@ def error_text(html: str) -> str:
 
 
 def test_the_page_states_the_corpus_size_right():
-    from app.text_network import BUILTIN_TRAIN_TEXTS
+    from app.labs.text.network import BUILTIN_TRAIN_TEXTS
 
     assert len(load_reviews().train_texts) == BUILTIN_TRAIN_TEXTS
 
@@ -143,11 +143,11 @@ def test_embedding_parameter_counts(client, vocab):
 
 
 def test_conv_strips_show_every_width_and_the_engines_best_ngram(client):
-    from app.text_forms import TextState
-    from app.text_network import builtin_network
-    from app.uploads import LRUBytesCache
+    from app.labs.text.fields import TextFields as TextState
+    from app.labs.text.network import builtin_network
+    from app.media.cache import LRUBytesCache
     from engine.text import pad_sequences
-    from engine.textmodel import conv_strips
+    from engine.textexplain import conv_strips
 
     html = client.get("/text?text=the%20food%20was%20not%20good%20at%20all&maxlen=8").text
     strips = re.findall(r'data-testid="conv-strip" data-width="(\d)"', html)
@@ -305,8 +305,8 @@ def test_a_run_trains_on_the_reviews_and_reports(trainer, trained):
 
 
 def test_the_embedding_view_puts_synonyms_together(trainer, trained):
-    from app.text_network import run_network
-    from app.textlab import embedding_points
+    from app.labs.text.network import run_network
+    from app.labs.text.views import embedding_points
 
     net = run_network(trainer.app.state.runs.get(trained), trainer.app.state.results)
     points = {p["word"]: p for p in embedding_points(net, [])["points"]}

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.errors import UserError
-from app.uploads import LRUBytesCache, decode_image
+from app.media.cache import LRUBytesCache
+from app.media.images import decode_image
+from app.web.errors import UserError
 
 
 def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:

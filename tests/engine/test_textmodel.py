@@ -6,15 +6,8 @@ import pytest
 from engine.errors import EngineError
 from engine.losses import softmax
 from engine.text import Tokenizer, load_reviews, pad_sequences
-from engine.textmodel import (
-    TextCNN,
-    TextTrainConfig,
-    conv_strips,
-    occlusion,
-    pca_2d,
-    stratified_holdout,
-    train_text,
-)
+from engine.textexplain import conv_strips, occlusion, pca_2d
+from engine.textmodel import TextCNN, TextTrainConfig, stratified_holdout, train_text
 from tests.engine.gradcheck import numerical_gradient, rel_error
 
 
@@ -115,7 +108,7 @@ def test_occlusion_is_the_change_in_log_odds_without_each_word():
 
 
 def test_log_odds_do_not_saturate():
-    from engine.textmodel import log_odds
+    from engine.textexplain import log_odds
 
     logits = np.array([[0.0, 40.0], [0.0, -40.0], [1.0, 2.0]])
     np.testing.assert_allclose(log_odds(logits, 1), [40.0, -40.0, 1.0])

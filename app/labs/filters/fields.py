@@ -1,0 +1,31 @@
+"""The Filters lab's fields: the picture, the bank and the convolution (app.media.filterbank), and
+which output value to explain."""
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from app.config import LIMITS
+from app.media.filterbank import BankFields
+from app.web.fields import field
+from app.web.i18n import N_
+
+MAX_POSITION = 100_000  # of an explained pixel; positions past the map are clamped to its edge
+
+
+class FilterFields(BankFields):
+    map_index: int = field(0, N_("Feature map"), alias="m", ge=0, le=LIMITS.max_bank - 1)
+    row: int | None = field(None, N_("Row"), ge=0, le=MAX_POSITION)
+    col: int | None = field(None, N_("Column"), ge=0, le=MAX_POSITION)
+    # The kernel editor's buttons and menu: they change the kernel, then the URL forgets them.
+    action: Literal["load", "normalise", "flip"] | None = field(
+        None, N_("Kernel editor"), in_query=False,
+        invalid=N_("Unknown editor action '%(name)s'."),
+    )  # fmt: skip
+    load: str | None = field(None, N_("Start from"), in_query=False)
+
+    @model_validator(mode="after")
+    def _position(self):
+        if self.row is None or self.col is None:
+            self.row = self.col = None  # both or neither: a pixel needs its row and its column
+        return self

@@ -1,0 +1,2 @@
+"""Lab 6, Losses: what MSE, MAE, binary and categorical cross-entropy measure, why squares,
+maximum likelihood, and saturation."""

@@ -1,0 +1,120 @@
+"""The CNN pipeline view: a real image through a stack of layers, every layer's maps, shape,
+parameter count and receptive field; and the shape calculator's table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.labs.pipeline.fields import LENET5, RESOLUTIONS, PipelineFields
+from app.media.images import grey, resize_to
+from app.media.samples import SAMPLES
+from app.web.errors import from_engine_error
+from app.web.layers import PipelineLayer, dense_bars, field_box
+from engine import architecture, edgenet
+from engine.activations import relu
+from engine.errors import EngineError
+
+DEMO_ARCHITECTURE = (
+    "conv 8 3x3 same, relu, pool 2, conv 12 3x3 same, relu, pool 2, flatten, dense 10"
+)
+MAX_THUMBNAILS = 16  # channels shown per layer
+
+
+@dataclass
+class Pipeline:
+    image: np.ndarray  # (H, W) in 0..1
+    layers: list[PipelineLayer]
+
+    @property
+    def nbytes(self) -> int:
+        return self.image.nbytes + sum(layer.values.nbytes for layer in self.layers)
+
+
+def demo_pipeline(image: np.ndarray) -> Pipeline:
+    """The edge network on one grey image (H, W) in 0..1, with a dense layer of 10 units whose
+    weights are random (seeded): untrained, as the page says."""
+    specs = architecture.parse_architecture(DEMO_ARCHITECTURE)
+    infos = architecture.analyse((1, *image.shape), specs)
+    features = edgenet.stages(image[None, None].astype(np.float32))
+    flat = features["pool2"][0].reshape(-1)
+    rng = np.random.default_rng(0)
+    weights = rng.normal(0, np.sqrt(2 / flat.size), size=(10, flat.size)).astype(np.float32)
+    dense = weights @ flat
+    layer1 = [name for name, _ in edgenet.LAYER1]
+    layer2 = [name for name, _ in edgenet.LAYER2]
+    values = [
+        (features["conv1"][0], layer1),
+        (relu(features["conv1"][0]), layer1),
+        (features["pool1"][0], layer1),
+        (features["conv2"][0], layer2),
+        (relu(features["conv2"][0]), layer2),
+        (features["pool2"][0], layer2),
+        (flat, None),
+        (dense, None),
+    ]
+    layers = [PipelineLayer(info, v, names) for info, (v, names) in zip(infos, values, strict=True)]
+    return Pipeline(image, layers)
+
+
+def compute(state: PipelineFields, uploads, results, samples_dir) -> Pipeline:
+    def run() -> Pipeline:
+        image = grey(resize_to(state.picture(uploads, samples_dir), state.res)) / 255.0
+        return demo_pipeline(image)
+
+    return results.get_or_compute(state.image_key(), run)
+
+
+def shape_table(state: PipelineFields):
+    """The shape calculator: (input shape, rows). A stack that does not fit is a 422 here, so
+    the page can tell it from a mistake in the picture's settings and show it by the table."""
+    try:
+        input_shape = architecture.parse_input_shape(state.input_shape)
+        specs = architecture.parse_architecture(state.arch)
+        infos = architecture.analyse(input_shape, specs)
+    except EngineError as error:
+        raise from_engine_error(error, status=422) from error
+    return input_shape, infos
+
+
+def page_context() -> dict:
+    return {"samples": SAMPLES, "resolutions": RESOLUTIONS, "lenet5": LENET5,
+            "max_thumbnails": MAX_THUMBNAILS, "dense_bars": dense_bars}  # fmt: skip
+
+
+def pipeline_context(state: PipelineFields, uploads, results, samples_dir) -> dict:
+    pipeline = compute(state, uploads, results, samples_dir)
+    boxes = [field_box(layer.info, pipeline.image.shape) for layer in pipeline.layers]
+    upload = uploads.get(state.upload) if state.upload else None
+    return {"state": state, "pipeline": pipeline, "boxes": boxes, "upload": upload}
+
+
+def lab_context(state: PipelineFields, uploads, results, samples_dir) -> dict:
+    pipeline = pipeline_context(state, uploads, results, samples_dir)  # first: its errors win
+    input_shape, infos = shape_table(state)
+    return {
+        **page_context(),
+        **pipeline,
+        "calc_input": input_shape,
+        "calc_rows": infos,
+        "calc_total": architecture.total_params(infos),
+        "error": None,
+        "calc_error": None,
+    }
+
+
+def error_context(request, error, messages: list[str]) -> dict:
+    """The whole page with the message in place, the forms keeping what the user typed: a
+    calculator mistake (422) next to the calculator, under the pipeline it does not touch."""
+    app = request.app
+    context = {**page_context(), "state": PipelineFields(), "pipeline": None, "calc_rows": None,
+               "upload": None, "error": None, "calc_error": None}  # fmt: skip
+    if error.status == 422:
+        state = PipelineFields.parse(request.query_params)
+        samples_dir = app.state.settings.static_dir / "samples"
+        context |= pipeline_context(state, app.state.uploads, app.state.results, samples_dir)
+        context["calc_error"] = messages
+    else:
+        context["error"] = messages
+    return context

@@ -1,0 +1,106 @@
+"""The Pooling lab: GET /pooling (page or htmx fragment), its PNGs, and image uploads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.labs.pooling import views
+from app.labs.pooling.fields import PoolFields
+from app.media.deps import Results, SamplesDir, Uploads
+from app.media.uploads import upload_into_lab
+from app.web.deps import AppSettings, Gettext, Templates
+from app.web.errors import UserError, lab_error_page, shows_errors_in
+from app.web.fields import Fields, field
+from app.web.i18n import N_
+from app.web.png import clipped_grey, colour_map, png_bytes
+from engine import edgenet
+
+router = APIRouter()
+PAGE, FRAGMENT = "pooling/page.html", "pooling/_lab.html"
+CACHE = {"Cache-Control": "private, max-age=3600"}
+UNKNOWN_VIEW = N_("Unknown image view '%(name)s'.")
+
+
+class PoolImage(Fields):
+    view: Literal["input", "winners", "pooled", "shrink", "inv"] = field(
+        "pooled", N_("Image view"), status=404, invalid=UNKNOWN_VIEW
+    )
+    method: Literal[views.SHRINK_METHODS] = field(
+        "max", N_("Image view"), status=404, invalid=UNKNOWN_VIEW
+    )
+    depth: Literal["input", *edgenet.DEPTHS] = field(
+        "conv1", N_("Image view"), status=404, invalid=UNKNOWN_VIEW
+    )
+    shifted: int = field(0, N_("Shifted"), ge=0, le=1, status=422)
+
+
+@router.get("/pooling", response_class=HTMLResponse)
+@shows_errors_in(lab_error_page(PAGE, views.error_context))
+def pooling_page(
+    request: Request,
+    fields: Annotated[PoolFields, Query()],
+    templates: Templates,
+    gettext: Gettext,
+    uploads: Uploads,
+    results: Results,
+    samples: SamplesDir,
+) -> Response:
+    context = views.lab_context(fields, uploads, results, samples, gettext)
+    return templates.page(request, PAGE, FRAGMENT, context, push=f"/pooling?{fields.query()}")
+
+
+@router.get("/pooling/image.png")
+def pooling_image(
+    fields: Annotated[PoolFields, Query()],
+    shown: Annotated[PoolImage, Query()],
+    uploads: Uploads,
+    results: Results,
+    samples: SamplesDir,
+) -> Response:
+    result = views.compute(fields, uploads, results, samples)
+    if shown.view == "input":
+        pixels = colour_map(result.source_map)
+    elif shown.view == "pooled":
+        pixels = colour_map(result.pooled)
+    elif shown.view == "winners":
+        if result.win_counts is None:
+            raise UserError(N_("Only max pooling has winners."))
+        # Transparent everywhere but the cells that won a window.
+        overlay = np.zeros((*result.source_map.shape, 4), dtype=np.uint8)
+        overlay[result.win_counts > 0] = (240, 228, 66, 255)
+        pixels = overlay
+    elif shown.view == "shrink":
+        comparison = views.shrink_comparison(result, None)
+        pixels = colour_map(comparison.maps[shown.method])
+    else:
+        image, *_ = views.invariance(fields, uploads, results, samples)
+        if shown.depth == "input":
+            moved = edgenet.shift_image(image, fields.dx, fields.dy) if shown.shifted else image
+            pixels = clipped_grey(moved * 255)
+        else:
+            features = views.stage_maps(fields, image, results)[shown.depth][shown.shifted]
+            # All channels at once: the sum of the rectified responses.
+            pixels = colour_map(np.maximum(features, 0).sum(axis=0))
+    return Response(png_bytes(pixels), media_type="image/png", headers=CACHE)
+
+
+@router.post("/pooling/upload", response_class=HTMLResponse)
+async def pooling_upload(
+    request: Request,
+    settings: AppSettings,
+    templates: Templates,
+    gettext: Gettext,
+    uploads: Uploads,
+    results: Results,
+    samples: SamplesDir,
+) -> Response:
+    def render(fields: PoolFields) -> Response:
+        context = views.lab_context(fields, uploads, results, samples, gettext)
+        return templates.page(request, PAGE, FRAGMENT, context)
+
+    return await upload_into_lab(request, settings, uploads, "/pooling", PoolFields, render,
+                                 drop=("prow", "pcol", "from"))  # fmt: skip

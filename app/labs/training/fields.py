@@ -1,0 +1,141 @@
+"""The Training lab's fields: every choice of a run, in the URL, and the layer editor's buttons.
+
+The run itself trains in a worker process (app.labs.training.worker); `run_config` turns the
+fields into the plain data it receives.
+"""
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from app.config import LIMITS
+from app.web.errors import UserError
+from app.web.fields import Fields, field
+from app.web.i18n import N_
+from engine.datasets import DATASETS
+from engine.optim import OPTIMIZERS
+from engine.presets import preset_text
+from engine.schedules import SCHEDULES
+from engine.train import DEFAULT_LR
+
+PRESETS = ("lenet", "tiny", "mlp", "custom")
+DIGIT_SIZES = (8, 16, 28)
+AUGMENTATIONS = ("shift", "rotate", "scale", "flip", "noise")
+# What the layer editor's "add" menu puts in, as shape-calculator text.
+NEW_LAYERS = {
+    "conv": "conv 8 3x3 same",
+    "relu": "relu",
+    "pool": "pool 2",
+    "batchnorm": "batchnorm",
+    "dropout": "dropout 0.25",
+    "dense": "dense 32",
+}
+
+
+class TrainFields(Fields):
+    dataset: Literal[DATASETS] = field("digits", N_("Dataset"))
+    size: int = field(16, N_("Image size"), ge=8, le=28)
+    preset: Literal[PRESETS] = field("lenet", N_("Model"))
+    arch: str = field("", N_("Layers"), max_length=LIMITS.max_train_arch_text)
+    # Which preset the layer text on screen was written for: edited text makes the model custom.
+    arch_for: str | None = field(None, in_query=False)
+    batchnorm: bool = field(False, N_("Batch norm"), alias="bn")
+    optimizer: Literal[OPTIMIZERS] = field("adam", N_("Optimizer"))
+    lr: float | None = field(None, N_("Learning rate"), ge=1e-6, le=10.0)
+    schedule: Literal[tuple(SCHEDULES)] = field("cosine", N_("Schedule"))
+    batch_size: int = field(32, N_("Batch size"), alias="batch", ge=1, le=LIMITS.max_batch)
+    epochs: int = field(10, N_("Epochs"), ge=1, le=LIMITS.max_epochs)
+    seed: int = field(0, N_("Seed"), ge=0, le=2**31 - 1)
+    augment: list[str] = field([], N_("Augmentation"), alias="aug")
+    # The layer editor's buttons: "up:i", "down:i", "remove:i" or "add" with `add_kind`.
+    edit: str | None = field(None, N_("Layer edit"), in_query=False, max_length=40)
+    add_kind: str | None = field(None, N_("Layer kind"), in_query=False, max_length=40)
+
+    @model_validator(mode="after")
+    def _run(self):
+        if self.size not in DIGIT_SIZES:
+            raise UserError(N_("Digits come at 8, 16 or 28 pixels (got %(n)s)."), n=self.size)
+        typed = self.arch[: LIMITS.max_train_arch_text].strip()
+        shown_for = self.arch_for or self.preset
+        classes = self.classes
+        if (self.preset != "custom" and typed and shown_for == self.preset
+                and typed != preset_text(self.preset, self.input_shape, classes)):  # fmt: skip
+            self.preset = "custom"  # the student edited the preset's layers
+        if self.preset == "custom":
+            self.arch = typed or preset_text("lenet", self.input_shape, classes)
+        else:
+            self.arch = preset_text(self.preset, self.input_shape, classes)
+        if self.lr is None:
+            self.lr = DEFAULT_LR[self.optimizer]
+        chosen = [name for name in self.augment if name]
+        for name in chosen:
+            if name not in AUGMENTATIONS:
+                raise UserError(N_("Unknown augmentation '%(name)s'."), name=name[:30])
+        self.augment = [name for name in AUGMENTATIONS if name in chosen]
+        edit = (self.edit or "").strip()
+        if edit == "add":  # the add button names the kind in its own menu
+            edit = f"add:{(self.add_kind or '').strip()}"
+        if edit:
+            self.arch = edit_layers(self.arch, edit)
+            self.preset = "custom"
+        self.edit = self.add_kind = self.arch_for = None
+        return self
+
+    def hidden(self) -> set[str]:
+        hidden = set() if self.preset == "custom" else {"arch"}
+        return hidden | (set() if self.batchnorm else {"batchnorm"})
+
+    @property
+    def classes(self) -> int:
+        return 10 if self.dataset == "digits" else 4
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (1, self.size, self.size) if self.dataset == "digits" else (1, 28, 28)
+
+    def run_config(self) -> dict:
+        """What the training process receives (plain values, so it pickles)."""
+        return {
+            "dataset": self.dataset,
+            "image_size": self.size if self.dataset == "digits" else None,
+            "model": self.preset if self.preset != "custom" else "lenet",
+            "architecture": self.arch,
+            "batchnorm": self.batchnorm,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "schedule": self.schedule,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "augment_options": {name: True for name in self.augment},
+        }
+
+
+def layer_list(arch: str) -> list[str]:
+    """The layers as the student wrote them, one string each."""
+    return [part.strip() for part in arch.replace("\n", ",").split(",") if part.strip()]
+
+
+def edit_layers(arch: str, edit: str) -> str:
+    """The layer editor's buttons: "up:i", "down:i", "remove:i" or "add:kind" (i from 0)."""
+    layers = layer_list(arch)
+    action, _, argument = edit.partition(":")
+    if action == "add":
+        if argument not in NEW_LAYERS:
+            raise UserError(N_("Unknown layer kind '%(name)s'."), name=argument[:30])
+        layers.append(NEW_LAYERS[argument])
+        return ", ".join(layers)
+    if action not in ("up", "down", "remove") or not argument.isdigit():
+        raise UserError(N_("Unknown layer edit '%(name)s'."), name=edit[:30])
+    index = int(argument)
+    if index >= len(layers):
+        raise UserError(N_("There is no layer %(n)s to move or remove."), n=index + 1)
+    if action == "remove":
+        if len(layers) == 1:
+            raise UserError(N_("A network needs at least one layer of its own."))
+        del layers[index]
+    else:
+        other = index - 1 if action == "up" else index + 1
+        if 0 <= other < len(layers):
+            layers[index], layers[other] = layers[other], layers[index]
+    return ", ".join(layers)

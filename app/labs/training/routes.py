@@ -1,0 +1,245 @@
+"""The Training lab: set up a run, watch it train, look inside, compare and export."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams, UploadFile
+
+from app.labs.training import views
+from app.labs.training.drawing import drawing_bytes
+from app.labs.training.export import export_code
+from app.labs.training.fields import TrainFields
+from app.media.deps import Results
+from app.media.uploads import buffered_form
+from app.runs.deps import ImageRun, Runs
+from app.web.deps import Gettext, Templates
+from app.web.errors import UserError, lab_error_page, shows_errors_in
+from app.web.fields import Fields, field
+from app.web.i18n import N_
+from app.web.png import colour_map, png_bytes
+from app.web.templating import is_htmx
+from engine import builder
+
+router = APIRouter()
+WORKER = "app.labs.training.worker:run"
+PAGE, FRAGMENT = "training/setup.html", "training/_setup.html"
+MAX_SAMPLE = 100_000
+
+
+class TestImage(Fields):
+    sample: int = field(0, N_("Test image"), ge=0, le=MAX_SAMPLE, status=422)
+
+
+class SampleImage(Fields):
+    index: int = field(0, N_("Test image"), ge=0, le=MAX_SAMPLE, status=422)
+
+
+class LayerMap(TestImage):
+    layer: int = field(1, N_("Layer"), ge=1, le=100, status=422)
+    channel: int = field(0, N_("Feature map"), ge=0, le=4096, status=422)
+
+
+class Export(Fields):
+    framework: str = field("keras", N_("Framework"), max_length=40)
+
+
+def _png(pixels: np.ndarray) -> Response:
+    headers = {"Cache-Control": "private, max-age=600"}
+    return Response(png_bytes(pixels), media_type="image/png", headers=headers)
+
+
+def _started(request: Request, url: str) -> Response:
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+# --- set up --------------------------------------------------------------------------------------
+
+
+@router.get("/train", response_class=HTMLResponse)
+@shows_errors_in(lab_error_page(PAGE, views.setup_error_context))
+def train_setup(
+    request: Request, fields: Annotated[TrainFields, Query()], templates: Templates, runs: Runs
+) -> Response:
+    context = views.setup_context(fields, runs)
+    if "edit" in request.query_params and not is_htmx(request):
+        # A layer-editor button without JavaScript: land on the address of the result.
+        return RedirectResponse(f"/train?{fields.query()}", status_code=303)
+    return templates.page(request, PAGE, FRAGMENT, context, push=f"/train?{fields.query()}")
+
+
+@router.get("/train/preview.png")
+def train_preview(fields: Annotated[TrainFields, Query()]) -> Response:
+    return _png(colour_map(views.preview_grid(views.form_dataset(fields))))
+
+
+@router.get("/train/augment.png")
+def train_augment_preview(fields: Annotated[TrainFields, Query()]) -> Response:
+    return _png(colour_map(views.augment_grid(fields)))
+
+
+@router.post("/train/runs")
+async def train_start(request: Request, runs: Runs) -> Response:
+    form = await buffered_form(request, max_files=0)
+    fields = TrainFields.parse(form)
+    await run_in_threadpool(views.summarise, fields)  # refuse a stack that does not fit first
+    run = runs.start(fields.run_config() | {"query": fields.query()}, WORKER)
+    return _started(request, f"/train/runs/{run.id}")
+
+
+# --- watch ---------------------------------------------------------------------------------------
+
+
+@router.get("/train/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, run: ImageRun, templates: Templates, gettext: Gettext) -> Response:
+    context = views.status_context(run, gettext) | {"form": views.run_form(run)}
+    return templates.response(request, "training/run.html", context)
+
+
+@router.get("/train/runs/{run_id}/status", response_class=HTMLResponse)
+def run_status(request: Request, run: ImageRun, templates: Templates, gettext: Gettext):
+    response = templates.response(
+        request, "training/_status.html", views.status_context(run, gettext)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _control(request: Request, run, action: str, templates, gettext, runs) -> Response:
+    getattr(runs, action)(run)
+    if not is_htmx(request):
+        return RedirectResponse(f"/train/runs/{run.id}", status_code=303)
+    return run_status(request, run, templates, gettext)
+
+
+@router.post("/train/runs/{run_id}/pause", response_class=HTMLResponse)
+def run_pause(request: Request, run: ImageRun, templates: Templates, gettext: Gettext,
+              runs: Runs) -> Response:  # fmt: skip
+    return _control(request, run, "pause", templates, gettext, runs)
+
+
+@router.post("/train/runs/{run_id}/resume", response_class=HTMLResponse)
+def run_resume(request: Request, run: ImageRun, templates: Templates, gettext: Gettext,
+               runs: Runs) -> Response:  # fmt: skip
+    return _control(request, run, "resume", templates, gettext, runs)
+
+
+@router.post("/train/runs/{run_id}/stop", response_class=HTMLResponse)
+def run_stop(request: Request, run: ImageRun, templates: Templates, gettext: Gettext,
+             runs: Runs) -> Response:  # fmt: skip
+    return _control(request, run, "stop", templates, gettext, runs)
+
+
+@router.get("/train/runs/{run_id}/filters.png")
+def run_filters(run: ImageRun) -> Response:
+    if run.filters is None:
+        raise UserError(N_("The filters are not ready yet."), status=404)
+    return _png(views.filter_grid(np.asarray(run.filters)))
+
+
+# --- look inside ---------------------------------------------------------------------------------
+
+
+@router.get("/train/runs/{run_id}/inside", response_class=HTMLResponse)
+def run_inside(
+    request: Request, run: ImageRun, shown: Annotated[TestImage, Query()],
+    templates: Templates, results: Results,
+) -> Response:  # fmt: skip
+    context = views.inside_context(run, results, shown.sample)
+    return templates.page(request, "training/inside_page.html", "training/_inside.html", context)
+
+
+@router.get("/train/runs/{run_id}/sample.png")
+def run_sample(run: ImageRun, shown: Annotated[SampleImage, Query()]) -> Response:
+    data = views.run_data(run)
+    if shown.index >= len(data.x_test):
+        raise UserError(N_("There is no test image %(n)s."), status=404, n=shown.index)
+    return _png(colour_map(data.x_test[shown.index, 0] * 255))
+
+
+@router.get("/train/runs/{run_id}/layer.png")
+def run_layer(run: ImageRun, shown: Annotated[LayerMap, Query()], results: Results) -> Response:
+    data = views.run_data(run)
+    layers, _ = views.sample_layers(run, results, min(shown.sample, len(data.x_test) - 1))
+    layer = shown.layer
+    if layer > len(layers) or layers[layer - 1].values.ndim != 3:
+        raise UserError(N_("This network has no feature maps at layer %(n)s."), status=404, n=layer)
+    values = layers[layer - 1].values
+    if shown.channel >= values.shape[0]:
+        raise UserError(N_("This layer has no feature map %(n)s."), status=404, n=shown.channel)
+    return _png(colour_map(values[shown.channel]))
+
+
+@router.post("/train/runs/{run_id}/predict", response_class=HTMLResponse)
+async def run_predict(
+    request: Request, run: ImageRun, templates: Templates, results: Results
+) -> Response:
+    form = await buffered_form(request)
+    upload = form.get("image")
+    data = await upload.read() if isinstance(upload, UploadFile) else None
+    drawing = form.get("drawing")
+    picture = drawing_bytes(data, drawing if isinstance(drawing, str) else "")
+    context = await run_in_threadpool(views.predict_context, run, results, picture)
+    return templates.response(request, "training/_prediction.html", context)
+
+
+# --- export and compare --------------------------------------------------------------------------
+
+
+@router.get("/train/runs/{run_id}/export")
+def run_export(run: ImageRun, shown: Annotated[Export, Query()]) -> Response:
+    if shown.framework not in ("keras", "pytorch"):
+        raise UserError(N_("Export to keras or pytorch (got '%(name)s')."),
+                        name=shown.framework[:20])  # fmt: skip
+    data = views.run_data(run)
+    model, _ = builder.build(run.config["architecture"], data.x_train.shape[1:],
+                             len(data.class_names), run.config["batchnorm"])  # fmt: skip
+    code = export_code(model, data.x_train.shape[1:], shown.framework, run.config)
+    return PlainTextResponse(code, headers={"Content-Disposition": "inline"})
+
+
+@router.get("/train/runs/{run_id}/weights.npz")
+def run_weights(run: ImageRun) -> Response:
+    if run.state is None:
+        raise UserError(N_("This run has no trained weights to look at."), status=409)
+    buffer = io.BytesIO()
+    np.savez(buffer, **run.state)
+    headers = {"Content-Disposition": f'attachment; filename="cnn-playground-{run.id}.npz"'}
+    return Response(buffer.getvalue(), media_type="application/octet-stream", headers=headers)
+
+
+@router.get("/train/compare", response_class=HTMLResponse)
+def compare_runs(
+    request: Request, runs: Runs, templates: Templates, gettext: Gettext, results: Results
+) -> Response:
+    ids = [i for i in request.query_params.getlist("run") if i][:6]
+    if len(ids) < 2:
+        raise UserError(N_("Choose at least two runs to compare."))
+    chosen = [views.image_run(runs, run_id) for run_id in ids]
+    context = views.compare_context(chosen, results, gettext, request.url.query)
+    return templates.page(request, "training/compare.html", "training/_compare.html", context)
+
+
+# The ready-made experiment: the same budget as a CNN and as a dense network, then both are
+# tested on digits moved a few pixels. 16×16 digits, so that a shift of 1 to 4 pixels is a move,
+# not a different picture.
+SHIFT_EXPERIMENT = (
+    "dataset=digits&size=16&preset=lenet&epochs=8&seed=0",
+    "dataset=digits&size=16&preset=mlp&epochs=8&seed=0",
+)
+
+
+@router.post("/train/experiments/shift")
+def shift_experiment(request: Request, runs: Runs) -> Response:
+    ids = []
+    for query in SHIFT_EXPERIMENT:
+        fields = TrainFields.parse(QueryParams(query))
+        ids.append(runs.start(fields.run_config() | {"query": fields.query()}, WORKER).id)
+    return _started(request, "/train/compare?" + "&".join(f"run={run_id}" for run_id in ids))

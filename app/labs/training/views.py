@@ -1,0 +1,323 @@
+"""What the Training lab's pages get: the setup's live summary, a run's progress, a trained
+network looked inside (feature maps, confusion matrix, mistakes, shifted digits, drawings), and
+runs side by side."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import SimpleNamespace
+
+import numpy as np
+from starlette.datastructures import QueryParams
+
+from app.config import LIMITS
+from app.labs.training import titles
+from app.labs.training.drawing import prepare_drawing
+from app.labs.training.fields import DIGIT_SIZES, TrainFields, layer_list
+from app.labs.training.worker import augmenter_for
+from app.runs.deps import find_run
+from app.runs.manager import Run
+from app.runs.views import progress_context
+from app.web.charts import Series, line_chart
+from app.web.errors import UserError
+from app.web.i18n import N_
+from app.web.layers import PipelineLayer, field_box
+from app.web.png import colour_map, diverging_rgb, png_data_uri
+from engine import architecture, builder
+from engine.augment import Augmenter
+from engine.datasets import Dataset, load_dataset
+from engine.edgenet import shift_image
+from engine.losses import softmax
+from engine.model import Sequential
+
+GALLERY = 24  # misclassified examples shown
+RECENT_RUNS = 8
+SHIFTS = (0, 1, 2, 3, 4)
+# What the templates read about the lab's choices, under one name.
+LAB = SimpleNamespace(
+    **{name: getattr(titles, name) for name in dir(titles) if name.endswith("_TITLES")},
+    DIGIT_SIZES=DIGIT_SIZES, MAX_BATCH=LIMITS.max_batch, MAX_EPOCHS=LIMITS.max_epochs,
+    layer_list=layer_list,
+)  # fmt: skip
+
+
+# --- set up --------------------------------------------------------------------------------------
+
+
+def summarise(form: TrainFields) -> tuple[list[architecture.LayerInfo], int]:
+    """The live summary. A stack that does not fit raises the engine's error naming the layer."""
+    specs = builder.complete_specs(form.arch, form.classes, form.batchnorm)
+    infos = architecture.analyse(form.input_shape, specs)
+    total = architecture.total_params(infos)
+    if total > LIMITS.max_params:
+        raise UserError(
+            N_(
+                "This network has %(n)s parameters; runs in the browser are limited to %(max)s "
+                "so that a class can watch them train. Use fewer filters or units."
+            ),
+            n=f"{total:,}",
+            max=f"{LIMITS.max_params:,}",
+        )
+    return infos, total
+
+
+@lru_cache(maxsize=8)
+def dataset(name: str, size: int | None) -> Dataset:
+    """Datasets are deterministic, so one copy per process serves every request."""
+    return load_dataset(name, **({"size": size} if size and name == "digits" else {}))
+
+
+def form_dataset(form: TrainFields) -> Dataset:
+    return dataset(form.dataset, form.size if form.dataset == "digits" else None)
+
+
+def image_run(runs, run_id: str) -> Run:
+    return find_run(runs, run_id, "image")
+
+
+def image_runs(runs) -> list[Run]:
+    return [r for r in runs.runs() if r.config.get("kind", "image") == "image"]
+
+
+def setup_context(form: TrainFields, runs) -> dict:
+    infos, total = summarise(form)
+    data = form_dataset(form)
+    return {
+        "traininglab": LAB,
+        "form": form,
+        "setup_fields": form.items(),
+        "infos": infos,
+        "total_params": total,
+        "class_names": data.class_names,
+        "n_train": len(data.x_train),
+        "n_test": len(data.x_test),
+        "runs": image_runs(runs)[:RECENT_RUNS],
+        "error": None,
+    }
+
+
+def setup_error_context(request, error, messages: list[str]) -> dict:
+    """The setup page again, the form as the user sent it and the message next to it."""
+    return {"traininglab": LAB, "form": None, "raw": request.query_params, "error": messages,
+            "runs": image_runs(request.app.state.runs)[:RECENT_RUNS]}  # fmt: skip
+
+
+def preview_grid(data: Dataset, per_class: int = 2) -> np.ndarray:
+    """(rows·H, classes·W) image: the first `per_class` training images of each class."""
+    columns = []
+    for label in range(len(data.class_names)):
+        picks = np.flatnonzero(data.y_train == label)[:per_class]
+        columns.append(np.concatenate([data.x_train[i, 0] for i in picks], axis=0))
+    return np.concatenate(columns, axis=1)
+
+
+def augment_grid(form: TrainFields) -> np.ndarray:
+    """Four training images (one row each), untouched then five times augmented, a 1-pixel gap
+    between tiles."""
+    data = form_dataset(form)
+    augmenter = augmenter_for({name: True for name in form.augment}, data.x_train.shape[-1])
+    samples = data.x_train[[np.flatnonzero(data.y_train == c)[0] for c in range(4)]]
+    copies = (augmenter or Augmenter()).preview(samples, n_copies=6, seed=form.seed)
+    copies[:, 0] = samples  # the first column is the untouched image
+    size = samples.shape[-1]
+    grid = np.ones((4 * (size + 1) - 1, 6 * (size + 1) - 1), dtype=np.float32) * 0.5
+    for i in range(4):
+        for j in range(6):
+            top, left = i * (size + 1), j * (size + 1)
+            grid[top : top + size, left : left + size] = copies[i, j, 0]  # (4, 6, 1, H, W)
+    return np.clip(grid, 0, 1) * 255
+
+
+# --- a run ---------------------------------------------------------------------------------------
+
+
+def run_form(run: Run) -> TrainFields:
+    return TrainFields.parse(QueryParams(run.config["query"]))
+
+
+def run_data(run: Run) -> Dataset:
+    return dataset(run.config["dataset"], run.config["image_size"])
+
+
+def run_model(run: Run, results) -> tuple[Sequential, list[architecture.LayerInfo]]:
+    """The trained network, rebuilt from its configuration and weights (cached per run). Pages
+    share it across threads: they only run it in evaluation mode, which keeps nothing on it."""
+    if run.state is None:
+        raise UserError(N_("This run has no trained weights to look at."), status=409)
+
+    def rebuild():
+        config = run.config
+        data = run_data(run)
+        classes = len(data.class_names)
+        model, _ = builder.build(config["architecture"], data.x_train.shape[1:], classes,
+                                 config["batchnorm"])  # fmt: skip
+        model.load_state_dict(run.state)
+        model.eval()
+        specs = builder.complete_specs(config["architecture"], classes, config["batchnorm"])
+        return model, architecture.analyse(data.x_train.shape[1:], specs)
+
+    return results.get_or_compute(
+        f"model:{run.id}", rebuild, nbytes=lambda pair: pair[0].num_params() * 4 + 4096
+    )
+
+
+def filter_grid(weights: np.ndarray) -> np.ndarray:
+    """Conv weights (F, C, K, K) -> one row of F tiles (first input channel), diverging colours,
+    one shared scale so their strengths compare; a dense layer's weights as rows instead."""
+    if weights.ndim == 4:
+        tiles = weights[:, 0]
+    else:  # dense (out, in): each unit's weights as a square-ish tile
+        side = int(np.ceil(np.sqrt(weights.shape[1])))
+        padded = np.zeros((weights.shape[0], side * side), dtype=weights.dtype)
+        padded[:, : weights.shape[1]] = weights
+        tiles = padded.reshape(-1, side, side)[:16]
+    k = tiles.shape[-1]
+    grid = np.zeros((k, len(tiles) * (k + 1) - 1), dtype=np.float32)
+    for index, tile in enumerate(tiles):
+        grid[:, index * (k + 1) : index * (k + 1) + k] = tile
+    return diverging_rgb(grid, float(np.abs(tiles).max()) or 1.0)
+
+
+def status_context(run: Run, gettext) -> dict:
+    return {**progress_context(run, gettext), "traininglab": LAB}
+
+
+# --- look inside ---------------------------------------------------------------------------------
+
+
+def layer_table(model: Sequential, infos, image: np.ndarray):
+    """Feature maps of every layer for one (C, H, W) image, and the softmax probabilities."""
+    outputs = model.forward_all(image[None], training=False)
+    maps = [outputs[i][0].copy() for i in model.spec_outputs]
+    layers = [PipelineLayer(info, values, None) for info, values in zip(infos, maps, strict=True)]
+    return layers, softmax(outputs[-1])[0]
+
+
+def sample_layers(run: Run, results, sample: int):
+    """layer_table for a test image, cached: a page asks for dozens of its maps at once."""
+
+    def compute():
+        model, infos = run_model(run, results)
+        return layer_table(model, infos, run_data(run).x_test[sample])
+
+    return results.get_or_compute(
+        f"layers:{run.id}:{sample}", compute,
+        nbytes=lambda pair: sum(layer.values.nbytes for layer in pair[0]) + 1024,
+    )  # fmt: skip
+
+
+def confusion(model: Sequential, data) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, classes) counts, rows = true label, columns = prediction; and the predictions."""
+    predictions = model.predict(data.x_test).argmax(axis=1)
+    classes = len(data.class_names)
+    matrix = np.zeros((classes, classes), dtype=int)
+    np.add.at(matrix, (data.y_test, predictions), 1)
+    return matrix, predictions
+
+
+def shifted_accuracy(model: Sequential, data, shifts=SHIFTS) -> list[float]:
+    """Test accuracy when every test image is moved s pixels to the right."""
+    scores = []
+    for s in shifts:
+        moved = shift_image(data.x_test, s, 0) if s else data.x_test
+        scores.append(float((model.predict(moved).argmax(axis=1) == data.y_test).mean()))
+    return scores
+
+
+def inside_context(run: Run, results, sample: int) -> dict:
+    model, _ = run_model(run, results)
+    data = run_data(run)
+    sample = min(sample, len(data.x_test) - 1)
+    layers, probabilities = sample_layers(run, results, sample)
+    matrix, predictions = confusion(model, data)
+    wrong = np.flatnonzero(predictions != data.y_test)[:GALLERY]
+    return {
+        "traininglab": LAB,
+        "run": run,
+        "sample": sample,
+        "label": int(data.y_test[sample]),
+        "layers": layers,
+        "boxes": [field_box(layer.info, data.x_test.shape[-2:]) for layer in layers],
+        "probabilities": probabilities,
+        "class_names": data.class_names,
+        "matrix": matrix,
+        "wrong": [(int(i), int(data.y_test[i]), int(predictions[i])) for i in wrong],
+        "n_test": len(data.x_test),
+        "shifted": shifted_accuracy(model, data),
+    }
+
+
+def predict_context(run: Run, results, picture: bytes) -> dict:
+    model, infos = run_model(run, results)
+    data = run_data(run)
+    steps, image = prepare_drawing(picture, data.x_test.shape[-1], LIMITS.max_drawing_pixels)
+    layers, probabilities = layer_table(model, infos, image)
+
+    def thumbnails(values: np.ndarray) -> list[str]:
+        return [png_data_uri(colour_map(values[c])) for c in range(min(16, values.shape[0]))]
+
+    return {
+        "run": run,
+        "steps": [(t, png_data_uri(colour_map(np.clip(v, 0, 1) * 255))) for t, v in steps],
+        "probabilities": probabilities,
+        "class_names": data.class_names,
+        "prediction": int(probabilities.argmax()),
+        "layers": layers,
+        "layer_uris": [thumbnails(x.values) if x.values.ndim == 3 else [] for x in layers],
+    }
+
+
+# --- runs side by side ---------------------------------------------------------------------------
+
+
+def compare_labels(forms: list[TrainFields], gettext) -> list[str]:
+    """Name each run by what differs from the others: "bn on, adam" rather than a full config."""
+    fields = {
+        "preset": lambda f: gettext(titles.PRESET_TITLES[f.preset]),
+        "arch": lambda f: f.arch if f.preset == "custom" else "",
+        "batchnorm": lambda f: gettext("batch norm") if f.batchnorm else gettext("no batch norm"),
+        "augment": lambda f: gettext("augmented") if f.augment else gettext("no augmentation"),
+        "optimizer": lambda f: gettext(titles.OPTIMIZER_TITLES[f.optimizer]),
+        "lr": lambda f: f"lr {f.lr:g}",
+        "schedule": lambda f: gettext(titles.SCHEDULE_TITLES[f.schedule]),
+        "batch": lambda f: f"batch {f.batch_size}",
+        "epochs": lambda f: f"{f.epochs} " + gettext("epochs"),
+        "seed": lambda f: f"seed {f.seed}",
+        "dataset": lambda f: gettext(titles.DATASET_TITLES[f.dataset]),
+    }
+    differing = [name for name, get in fields.items() if len({get(f) for f in forms}) > 1]
+    labels = []
+    for index, form in enumerate(forms, start=1):
+        parts = [fields[name](form) for name in differing if fields[name](form)]
+        labels.append(", ".join(parts) or gettext("run %(n)s") % {"n": index})
+    return labels
+
+
+def compare_context(runs: list[Run], results, gettext, query: str) -> dict:
+    labels = compare_labels([run_form(run) for run in runs], gettext)
+    pairs = list(zip(labels, runs, strict=True))
+    val_series = [Series(label, [e["epoch"] for e in run.epochs],
+                         [e["val_accuracy"] for e in run.epochs])
+                  for label, run in pairs if run.epochs]  # fmt: skip
+    loss_series = [Series(label, [e["epoch"] for e in run.epochs],
+                          [e["train_loss"] for e in run.epochs])
+                   for label, run in pairs if run.epochs]  # fmt: skip
+    charts = [
+        line_chart(val_series, gettext("epoch"), gettext("validation accuracy"),
+                   gettext("Validation accuracy per epoch"), y_range=(0.0, 1.0)),
+        line_chart(loss_series, gettext("epoch"), gettext("training loss"),
+                   gettext("Training loss per epoch")),
+    ]  # fmt: skip
+    shifted = []
+    for label, run in pairs:
+        if run.state is not None:
+            model, _ = run_model(run, results)
+            shifted.append(Series(label, list(SHIFTS), shifted_accuracy(model, run_data(run))))
+    if shifted:
+        charts.append(
+            line_chart(shifted, gettext("shift of every test image (pixels to the right)"),
+                       gettext("test accuracy"), gettext("Accuracy on shifted test images"),
+                       y_range=(0.0, 1.0))
+        )  # fmt: skip
+    return {"runs": pairs, "charts": charts, "any_active": any(run.active for run in runs),
+            "query": query}  # fmt: skip

@@ -1,0 +1,247 @@
+"""Training runs as a service: each run in its own process, its progress kept here in memory.
+
+- At most `max_active` runs train at once; one more gets a clear "busy" (429).
+- A finished run is kept for `ttl` seconds, and at most `max_runs` runs are kept in all (the oldest
+  finished go first), so memory stays bounded however many runs are started.
+- Pause, resume and stop are events the worker checks between steps; stop also terminates the
+  process if it has not ended within a few seconds, so the CPU is always freed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from queue import Empty
+
+from app.runs.entry import run_worker
+from app.web.errors import UserError
+from app.web.i18n import N_
+
+ACTIVE = ("starting", "running", "paused")
+# The statuses as the pages show them (translated there with gettext).
+STATUS_NAMES = (
+    N_("starting"), N_("running"), N_("paused"), N_("finished"), N_("stopped"), N_("diverged"),
+    N_("failed"),
+)  # fmt: skip
+
+
+@dataclass
+class Run:
+    id: str
+    config: dict
+    created: float
+    status: str = "starting"  # starting, running, paused, finished, stopped, diverged, failed
+    message: str = ""
+    total_steps: int = 0
+    epoch: int = 0
+    step_loss: list[float] = field(default_factory=list)
+    step_lr: list[float] = field(default_factory=list)
+    epochs: list[dict] = field(default_factory=list)
+    histograms: list[dict] = field(default_factory=list)  # before training, then per epoch
+    filters: object = None  # the first layer's weights, latest snapshot
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    seconds: float = 0.0
+    started: float | None = None
+    first_point: float | None = None  # when the first curve point arrived
+    finished: float | None = None
+    state: dict | None = None  # trained weights (state_dict) once finished
+    extra: dict = field(default_factory=dict)  # anything else a worker reports when done
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def steps_done(self) -> int:
+        return len(self.step_loss)
+
+    @property
+    def progress(self) -> float:
+        return self.steps_done / self.total_steps if self.total_steps else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if not self.active or not self.started or self.steps_done < 3 or not self.total_steps:
+            return None
+        elapsed = time.monotonic() - self.started
+        return elapsed / self.steps_done * (self.total_steps - self.steps_done)
+
+    @property
+    def lr(self) -> float | None:
+        return self.step_lr[-1] if self.step_lr else None
+
+
+class RunManager:
+    def __init__(self, max_active: int, ttl: float, max_runs: int, max_seconds: float) -> None:
+        self.max_active = max_active
+        self.ttl = ttl
+        self.max_runs = max_runs
+        self.max_seconds = max_seconds
+        self._runs: dict[str, Run] = {}
+        self._controls: dict[str, tuple] = {}  # id -> (process, stop_event, pause_event)
+        self._lock = threading.Lock()
+        self._context = multiprocessing.get_context("spawn")
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, config: dict, target) -> Run:
+        """Start a run of `target(config, queue, stop_event, pause_event, max_seconds)` in a new
+        process: a lab's worker, as "package.module:function" (imported in the worker process)
+        or a function. It reports with (kind, payload) messages: "started", "steps", "epoch",
+        "filters", "done" or "error"."""
+        with self._lock:
+            self._expire()
+            active = sum(run.active for run in self._runs.values())
+            if active >= self.max_active:
+                raise UserError(
+                    N_(
+                        "The server is busy: %(n)s runs are training, the most it runs at once. "
+                        "Try again in a moment, or stop a run."
+                    ),
+                    status=429,
+                    n=active,
+                )
+            run = Run(secrets.token_hex(6), config, time.time())
+            self._runs[run.id] = run
+            self._evict()
+        queue = self._context.Queue()
+        stop_event, pause_event = self._context.Event(), self._context.Event()
+        process = self._context.Process(
+            target=run_worker,
+            args=(target, config, queue, stop_event, pause_event, self.max_seconds),
+            daemon=True,
+            name=f"train-{run.id}",
+        )
+        process.start()
+        run.started = time.monotonic()
+        self._controls[run.id] = (process, stop_event, pause_event)
+        threading.Thread(
+            target=self._collect, args=(run, queue, process), daemon=True, name=f"collect-{run.id}"
+        ).start()
+        return run
+
+    def get(self, run_id: str) -> Run | None:
+        with self._lock:
+            self._expire()
+            return self._runs.get(run_id)
+
+    def pause(self, run: Run) -> None:
+        controls = self._controls.get(run.id)
+        if controls and run.status == "running":
+            controls[2].set()
+            run.status = "paused"
+
+    def resume(self, run: Run) -> None:
+        controls = self._controls.get(run.id)
+        if controls and run.status == "paused":
+            controls[2].clear()
+            run.status = "running"
+
+    def stop(self, run: Run) -> None:
+        controls = self._controls.get(run.id)
+        if not controls or not run.active:
+            return
+        process, stop_event, pause_event = controls
+        stop_event.set()
+        pause_event.clear()
+
+        def enforce() -> None:
+            process.join(timeout=3)
+            if process.is_alive():  # a step that takes long: end it, the CPU must come back
+                process.terminate()
+
+        threading.Thread(target=enforce, daemon=True).start()
+
+    def shutdown(self) -> None:
+        for process, stop_event, _ in list(self._controls.values()):
+            stop_event.set()
+            if process.is_alive():
+                process.terminate()
+
+    def runs(self) -> list[Run]:
+        with self._lock:
+            self._expire()
+            return sorted(self._runs.values(), key=lambda r: r.created, reverse=True)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _expire(self) -> None:
+        now = time.time()
+        for run_id, run in list(self._runs.items()):
+            if not run.active and run.finished and now - run.finished > self.ttl:
+                del self._runs[run_id]
+                self._controls.pop(run_id, None)
+
+    def _evict(self) -> None:
+        finished = sorted((r for r in self._runs.values() if not r.active), key=lambda r: r.created)
+        while len(self._runs) > self.max_runs and finished:
+            oldest = finished.pop(0)
+            del self._runs[oldest.id]
+            self._controls.pop(oldest.id, None)
+
+    def _collect(self, run: Run, queue, process) -> None:
+        """Apply the worker's messages to the run until the worker is done."""
+        while True:
+            try:
+                kind, payload = queue.get(timeout=0.25)
+            except Empty:
+                if not process.is_alive():
+                    with run.lock:
+                        if run.active:
+                            run.status = "stopped" if self._stop_requested(run) else "failed"
+                            run.finished = time.time()
+                    return
+                continue
+            with run.lock:
+                self._apply(run, kind, payload)
+                if kind in ("done", "error"):
+                    return
+
+    def _stop_requested(self, run: Run) -> bool:
+        controls = self._controls.get(run.id)
+        return bool(controls and controls[1].is_set())
+
+    @staticmethod
+    def _apply(run: Run, kind: str, payload) -> None:
+        if kind == "started":
+            if payload.get("histogram0"):
+                run.histograms.append(payload["histogram0"])
+            if run.status == "starting":
+                run.status = "running"
+        elif kind == "steps":
+            if run.status == "starting":
+                run.status = "running"
+            for _, loss, lr in payload["steps"]:
+                run.step_loss.append(loss)
+                run.step_lr.append(lr)
+            if payload["total"]:
+                run.total_steps = payload["total"]
+            if payload["epoch"]:
+                run.epoch = payload["epoch"]
+            if run.first_point is None and run.step_loss and run.started:
+                run.first_point = time.monotonic() - run.started
+        elif kind == "epoch":
+            histogram = payload.pop("histogram", None)
+            if histogram:
+                run.histograms.append(histogram)
+            run.epochs.append(payload)
+        elif kind == "filters":
+            run.filters = payload
+        elif kind == "done":
+            run.status = payload["status"]
+            run.message = payload["message"]
+            run.test_accuracy = payload["test_accuracy"]
+            run.test_loss = payload["test_loss"]
+            run.seconds = payload["seconds"]
+            run.state = payload["state"]
+            run.extra = payload.get("extra", {})
+            run.finished = time.time()
+        elif kind == "error":
+            run.status = "failed"
+            run.message = payload
+            run.finished = time.time()

@@ -1,0 +1,416 @@
+"""A lab's parameters, declared once: a Pydantic model whose fields carry type, default, bounds
+and label.
+
+    class PoolFields(Fields):
+        size: int = field(2, N_("Pool size"), alias="psize", ge=1, le=LIMITS.max_pool)
+
+Routes take the model as FastAPI query parameters (``Annotated[PoolFields, Query()]``), so
+``/openapi.json`` documents every field with its type and bounds. From the same declaration come:
+
+* parsing: what a browser sends is text; `Fields` reads it the way a student writes it (blank is
+  the default, "2.0" is a whole number, "0,5" and "1/9" are numbers, the last checkbox value wins);
+* validation, and the message for each mistake, translated and naming the field and its range
+  ("Stride must be between 1 and 64 (got 0)."): `problems` maps Pydantic's errors onto them, in
+  one place;
+* the URL htmx pushes (`query`), and the values the form shows back, mistakes included (`form`,
+  `typed`).
+
+Rules between fields go in the model's own validators and raise a UserError.
+"""
+
+import math
+import typing
+from dataclasses import dataclass
+from fractions import Fraction
+from types import NoneType, UnionType
+from typing import Any, Literal, Self
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+
+from app.web.errors import LabelRef, UserError, UserErrors, from_engine_error
+from app.web.i18n import N_
+from engine.errors import EngineError
+
+SHOWN_CHARACTERS = 400  # of a mistyped value, when the form shows it back
+
+WHOLE = N_("%(field)s must be a whole number (got '%(text)s').")
+FINITE = N_("%(field)s must be a finite number (got '%(text)s').")
+RANGE = N_("%(field)s must be between %(low)s and %(high)s (got %(value)s).")
+CHOICE = N_("%(field)s must be one of: %(choices)s (got '%(text)s').")
+TOO_LONG = N_("%(field)s is too long.")
+INVALID = N_("Some values in this request are missing or not valid: %(names)s.")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What a field adds to Pydantic's declaration: its own messages and how the URL writes it.
+
+    A message may use %(field)s, %(low)s, %(high)s and the text sent as %(value)s, %(text)s or
+    %(name)s."""
+
+    below: str | None = None  # the value is under the lower bound
+    above: str | None = None  # over the upper bound
+    invalid: str | None = None  # any mistake (overrides the rest)
+    too_long: str | None = None
+    in_query: bool = True  # False: a control's own state (a button, a hidden "what was shown")
+    fmt: typing.Callable[[Any], str] | None = None  # how the URL writes the value
+    within: tuple[str, dict] | None = None  # an outer message: (msgid with %(problem)s, params)
+    status: int = 400  # of a mistake in this field (404 for a name that names nothing)
+
+
+def field(default: Any = None, label: str = "", *, alias: str | None = None, **options) -> Any:
+    """A field: its default, its label (a msgid; the field's title in /openapi.json), Pydantic's
+    constraints (ge, le, gt, lt, max_length) and FieldSpec's options."""
+    spec_keys = FieldSpec.__dataclass_fields__.keys()
+    spec = FieldSpec(**{k: options.pop(k) for k in list(options) if k in spec_keys})
+    info: FieldInfo = Field(default, title=label or None, alias=alias, **options)
+    info.metadata.append(spec)
+    return info
+
+
+def spec_of(info: FieldInfo) -> FieldSpec:
+    return next((m for m in info.metadata if isinstance(m, FieldSpec)), FieldSpec())
+
+
+def parse_number(text: str) -> float | None:
+    """A decimal, a fraction such as 1/9, or None when the text is not a number."""
+    text = text.strip().replace("−", "-")
+    try:
+        value = float(Fraction(text)) if "/" in text else float(text)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    return value
+
+
+def decimal_text(text: str) -> str:
+    """ "0,5" is 0.5, as a student writes it."""
+    return text.replace(",", ".") if text.count(",") == 1 else text
+
+
+def _whole(text: str) -> int | str:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except (ValueError, OverflowError):
+        return text  # Pydantic then says it is not a whole number
+    return int(value) if math.isfinite(value) and value.is_integer() else text
+
+
+def _decimal(text: str) -> float | str:
+    value = parse_number(decimal_text(text))
+    return text if value is None else value  # NaN and ±inf are refused as not finite
+
+
+def _flag(text: str) -> bool | str:
+    lowered = text.lower()
+    if lowered in ("1", "on", "true"):
+        return True
+    if lowered in ("0", "off", "false"):
+        return False
+    return text
+
+
+def base_type(annotation) -> Any:
+    """int for `int | None`, the Literal itself for a Literal, list for list[str]..."""
+    if isinstance(annotation, UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not NoneType]
+        return base_type(args[0]) if len(args) == 1 else annotation
+    origin = typing.get_origin(annotation)
+    return origin if origin in (list, tuple) else annotation
+
+
+def from_text(annotation, value):
+    """A browser's text as the field's type would have it; blank is None (the default)."""
+    kind = base_type(annotation)
+    if kind in (list, tuple):
+        values = value if isinstance(value, list | tuple) else [value]
+        return [v.strip() if isinstance(v, str) else v for v in values]
+    if isinstance(value, list | tuple):
+        value = value[-1] if value else ""
+    if not isinstance(value, str) or kind is str:
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    if kind is bool:
+        return _flag(text)
+    if kind is int:
+        return _whole(text)
+    if kind is float:
+        return _decimal(text)
+    return text  # Literal choices, ids
+
+
+class Fields(BaseModel):
+    """The base of every lab's fields. Attribute names say what a field is; aliases keep the
+    short query names that shared links already use."""
+
+    model_config = ConfigDict(populate_by_name=True, allow_inf_nan=False, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_text(cls, data):
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, info in cls.model_fields.items():
+            key = info.alias or name
+            if key in out:
+                value = from_text(info.annotation, out[key])
+                if value is None and base_type(info.annotation) not in (str, list, tuple):
+                    del out[key]  # blank: the default
+                else:
+                    out[key] = value
+        return out
+
+    # --- reading --------------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, params) -> Self:
+        """From a query string or form outside FastAPI's own parsing (uploads, links)."""
+        try:
+            return cls.model_validate(raw_values(cls, params))
+        except ValidationError as exc:
+            raise problems(cls, exc.errors(), params) from None
+
+    # --- writing --------------------------------------------------------------------------
+
+    def hidden(self) -> set[str]:
+        """Names of fields the canonical URL leaves out in this state (none by default)."""
+        return set()
+
+    def items(self) -> list[tuple[str, str]]:
+        """The canonical query, in declaration order: what a shared link carries."""
+        hidden = self.hidden()
+        items: list[tuple[str, str]] = []
+        for name, info in type(self).model_fields.items():
+            spec = spec_of(info)
+            value = getattr(self, name)
+            if not spec.in_query or name in hidden or value is None:
+                continue
+            items += [(info.alias or name, text) for text in written(value, spec)]
+        return items
+
+    def query(self, **overrides: str | None) -> str:
+        """`query(m=None)` leaves `m` out; `query(m="2")` replaces it (keys are query names)."""
+        items = self.items()
+        replaced = dict(overrides)
+        items = [(k, replaced.pop(k) if k in replaced else v) for k, v in items]
+        items += list(replaced.items())
+        return urlencode([(k, v) for k, v in items if v is not None])
+
+    def form(self) -> dict[str, Any]:
+        """What the form shows: every field by its query name, as text (a field sent as
+        several values, such as ticked checkboxes, as a list of texts)."""
+        values: dict[str, Any] = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            shown = written(value, spec_of(info)) if value is not None else [""]
+            values[info.alias or name] = shown if _repeated(info) else shown[0]
+        return values
+
+    @classmethod
+    def typed(cls, params, defaults: "Fields | None" = None) -> dict[str, Any]:
+        """What the user sent, over the defaults: the form comes back as it was, mistakes and
+        all."""
+        values = (defaults or cls.model_construct()).form()
+        for name, info in cls.model_fields.items():
+            key = info.alias or name
+            if key not in params:
+                continue
+            limit = (_max_length(info) or SHOWN_CHARACTERS) + 1
+            if _repeated(info):
+                values[key] = [v[:limit] for v in params.getlist(key)]
+            else:
+                values[key] = last(params, key)[:limit]
+        return values
+
+
+def _repeated(info: FieldInfo) -> bool:
+    """A list the URL writes as repeated values (`f=a&f=b`), not one text (`ys=1, 2`)."""
+    return base_type(info.annotation) is list and spec_of(info).fmt is None
+
+
+def written(value, spec: FieldSpec) -> list[str]:
+    if spec.fmt is not None:
+        return [spec.fmt(value)]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, bool):
+        return ["1" if value else "0"]
+    if isinstance(value, float):
+        return [f"{value:g}"]
+    return [str(value)]
+
+
+def last(params, key: str) -> str:
+    """The last value sent for `key` (a checkbox after its hidden 0 overrides it)."""
+    values = params.getlist(key) if hasattr(params, "getlist") else [params.get(key)]
+    values = [v for v in values if isinstance(v, str)]
+    return values[-1] if values else ""
+
+
+def raw_values(model: type[Fields], params) -> dict:
+    """A multi-valued query or form as Pydantic input: lists for list fields, else the last
+    value, as FastAPI reads query parameters."""
+    if not hasattr(params, "getlist"):
+        return dict(params)
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key not in params:
+            continue
+        values = [v for v in params.getlist(key) if isinstance(v, str)]
+        if base_type(info.annotation) is list:
+            if values:
+                data[key] = values
+        elif values:
+            data[key] = values[-1]
+    return data
+
+
+def _max_length(info: FieldInfo) -> int | None:
+    return next((m.max_length for m in info.metadata if hasattr(m, "max_length")), None)
+
+
+def _bound(info: FieldInfo, *names: str):
+    for item in info.metadata:
+        for name in names:
+            value = getattr(item, name, None)
+            if value is not None:
+                return value
+    return None
+
+
+def _number_text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _choices(info: FieldInfo) -> list[str]:
+    kind = base_type(info.annotation)
+    if typing.get_origin(kind) is Literal:
+        return [str(a) for a in typing.get_args(kind)]
+    if kind is bool:
+        return ["0", "1"]
+    return []
+
+
+def problem(info: FieldInfo, key: str, error: dict, raw) -> UserError:
+    """One Pydantic error on one field as the message a student reads."""
+    context = error.get("ctx") or {}
+    if isinstance(context.get("error"), UserError):
+        return context["error"]
+    if isinstance(context.get("error"), EngineError):
+        return from_engine_error(context["error"])
+    spec = spec_of(info)
+    label = LabelRef(info.title or key)
+    text = (last(raw, key) if raw is not None and key in raw else str(error.get("input", "")))[:40]
+    kind = error["type"]
+    low, high = _bound(info, "ge", "gt"), _bound(info, "le", "lt")
+    params = {"field": label, "text": text, "value": text, "name": text}
+    if low is not None:
+        params["low"] = _number_text(low)
+    if high is not None:
+        params["high"] = _number_text(high)
+    params["choices"] = params["names"] = ", ".join(_choices(info))
+    if spec.invalid:
+        message = spec.invalid
+    elif kind in ("int_parsing", "int_from_float", "int_type"):
+        message = WHOLE
+    elif kind in ("float_parsing", "float_type", "finite_number"):
+        message = FINITE
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        side = spec.below if kind.startswith("greater") else spec.above
+        message = side or RANGE
+    elif kind in ("literal_error", "bool_parsing", "bool_type", "enum"):
+        message = CHOICE
+    elif kind == "string_too_long":
+        message = spec.too_long or TOO_LONG
+    else:
+        message = INVALID
+        params["names"] = key
+    found = UserError(message, status=spec.status, **params)
+    if spec.within:
+        outer, outer_params = spec.within
+        found = NestedError(outer, found, **outer_params)
+    return found
+
+
+class NestedError(UserError):
+    """A message inside another: "Optimizer 3: Learning rate must be…"."""
+
+    def __init__(self, outer: str, inner: UserError, **params) -> None:
+        super().__init__(outer, status=inner.status, **params)
+        self.inner = inner
+
+    def translated(self, gettext) -> str:
+        return gettext(self.message) % {**self.params, "problem": self.inner.translated(gettext)}
+
+
+def problems(model: type[Fields], errors: list[dict], raw) -> UserError:
+    """Pydantic's errors on `model` as UserErrors, one per field, in the form's order."""
+    by_key = {info.alias or name: info for name, info in model.model_fields.items()}
+    by_key.update(model.model_fields)
+    order = list(by_key)
+    found: list[tuple[int, UserError]] = []
+    for error in errors:
+        key = next((str(part) for part in reversed(error["loc"]) if str(part) in by_key), None)
+        if key is None:
+            inner = (error.get("ctx") or {}).get("error")
+            names = ", ".join(str(p) for p in error["loc"] if p not in ("query", "body"))
+            if isinstance(inner, EngineError):
+                inner = from_engine_error(inner)
+            if not isinstance(inner, UserError):
+                inner = UserError(INVALID, names=names or "?")
+            found.append((len(order), inner))
+            continue
+        found.append((order.index(key), problem(by_key[key], key, error, raw)))
+    found.sort(key=lambda pair: pair[0])
+    ordered = [error for _, error in found]
+    return ordered[0] if len(ordered) == 1 else UserErrors(ordered)
+
+
+def declared_models(route) -> list[type[Fields]]:
+    """The Fields models a route declares as parameters (its own and its dependencies')."""
+    found = []
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        for param in (*dependant.query_params, *dependant.body_params):
+            annotation = param.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, Fields):
+                found.append(annotation)
+        pending += dependant.dependencies
+    return found
+
+
+def request_errors(request: Request, exc: RequestValidationError) -> UserError:
+    """FastAPI's validation error on a route's fields, as the fields' own messages."""
+    models = declared_models(request.scope.get("route"))
+    errors = list(exc.errors())
+    if not models:
+        names = ", ".join(str(e["loc"][-1]) for e in errors)
+        return UserError(INVALID, names=names)
+    grouped: dict[type[Fields], list[dict]] = {}
+    for error in errors:
+        key = str(error["loc"][-1]) if error["loc"] else ""
+        owner = next((m for m in models if key in _keys(m)), models[0])
+        grouped.setdefault(owner, []).append(error)
+    found: list[UserError] = []
+    for model, model_errors in grouped.items():
+        error = problems(model, model_errors, request.query_params)
+        found += error.errors if isinstance(error, UserErrors) else [error]
+    return found[0] if len(found) == 1 else UserErrors(found)
+
+
+def _keys(model: type[Fields]) -> set[str]:
+    return {info.alias or name for name, info in model.model_fields.items()}

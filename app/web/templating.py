@@ -1,0 +1,112 @@
+"""Jinja2 environments, one per language, and the one helper that renders a page or its htmx
+fragment."""
+
+from __future__ import annotations
+
+import gettext
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from app.web.i18n import LANG_COOKIE, LANGUAGES, choose_locale
+from app.web.numbers import short_number
+
+HTMX_VERSION = "2.0.11"
+# Pages differ by these request headers: caches must keep one copy per value.
+VARY = "HX-Request, Cookie, Accept-Language"
+
+
+def make_environment(directory: Path, translations: gettext.NullTranslations) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        autoescape=jinja2.select_autoescape(["html", "svg"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["num"] = short_number
+    env.globals["urlencode"] = urlencode
+    env.globals["HTMX_VERSION"] = HTMX_VERSION
+    env.globals["LANGUAGES"] = LANGUAGES
+    return env
+
+
+def request_locale(request: Request) -> str:
+    cached = getattr(request.state, "locale", None)
+    if cached:
+        return cached
+    locale = choose_locale(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    request.state.locale = locale
+    return locale
+
+
+def is_htmx(request: Request) -> bool:
+    # A history-restore request wants the whole page even though htmx sent it.
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+
+
+class Templates:
+    def __init__(self, directory: Path, translations: dict[str, gettext.NullTranslations]) -> None:
+        self.translations = translations
+        self.environments = {
+            code: make_environment(directory, translations[code]) for code in LANGUAGES
+        }
+        self.navigation: list[tuple[str, str]] = []  # (path, msgid) of the navigation bar
+
+    is_htmx = staticmethod(is_htmx)
+
+    def gettext(self, request: Request):
+        return self.translations[request_locale(request)].gettext
+
+    def render(self, request: Request, name: str, context: dict | None = None) -> str:
+        locale = request_locale(request)
+        gettext = self.translations[locale].gettext
+        full_context = {
+            "request": request,
+            "locale": locale,
+            "language": LANGUAGES[locale],
+            "nav": [(path, gettext(title)) for path, title in self.navigation],
+            **(context or {}),
+        }
+        return self.environments[locale].get_template(name).render(full_context)
+
+    def response(
+        self,
+        request: Request,
+        name: str,
+        context: dict | None = None,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        response = HTMLResponse(self.render(request, name, context), status_code=status_code)
+        response.headers["Vary"] = VARY
+        response.headers["Content-Language"] = LANGUAGES[request_locale(request)].tag
+        for key, value in (headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    def page(
+        self,
+        request: Request,
+        page: str,
+        fragment: str,
+        context: dict | None = None,
+        *,
+        status: int = 200,
+        push: str | None = None,
+    ) -> HTMLResponse:
+        """The one render path of the labs: `fragment` for htmx, with `push` as the URL it puts
+        in the address bar (the canonical query, shorter than the form and with nothing
+        stale); the whole `page` otherwise."""
+        if is_htmx(request):
+            headers = {"HX-Push-Url": push} if push else None
+            return self.response(request, fragment, context, status, headers)
+        return self.response(request, page, context, status)
