@@ -40,8 +40,11 @@ def _points(points: list[tuple[float, float]]) -> str:
 
 
 def _text(value) -> str:
-    """One text from what the browser sent (a list when FastAPI reads a list field)."""
-    return " ".join(value) if isinstance(value, list | tuple) else str(value)
+    """The text the field was sent as; FastAPI reads a list field as every value sent, and as
+    for any other field the last one wins."""
+    if isinstance(value, list | tuple):
+        return str(value[-1]) if value else ""
+    return str(value)
 
 
 def logit(default: float):

@@ -100,7 +100,11 @@ def _numbers(text: str, label: str, default: list[float], limit: int) -> list[fl
 
 
 def _one_text(value) -> str:
-    return " ".join(value) if isinstance(value, list | tuple) else str(value)
+    """The text the field was sent as; FastAPI reads a list field as every value sent, and as
+    for any other field the last one wins."""
+    if isinstance(value, list | tuple):
+        return str(value[-1]) if value else ""
+    return str(value)
 
 
 NUMBERS = "Numbers separated by spaces or commas."
