@@ -19,61 +19,22 @@ Rules between fields go in the model's own validators and raise a UserError.
 """
 
 import math
-import typing
-from dataclasses import dataclass
 from fractions import Fraction
-from types import NoneType, UnionType
-from typing import Any, Literal, Self
+from typing import Any, Self
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
-from app.web.errors import LabelRef, UserError, UserErrors, from_engine_error
-from app.web.i18n import N_
-from engine.errors import EngineError
+from app.web.errors import UserError, UserErrors
+from app.web.field_errors import INVALID, RANGE, NestedError, problems
+from app.web.field_spec import FieldSpec, base_type, field, last, max_length, spec_of
+
+__all__ = ["RANGE", "FieldSpec", "Fields", "NestedError", "field", "parse_number"]
 
 SHOWN_CHARACTERS = 400  # of a mistyped value, when the form shows it back
-
-WHOLE = N_("%(field)s must be a whole number (got '%(text)s').")
-FINITE = N_("%(field)s must be a finite number (got '%(text)s').")
-RANGE = N_("%(field)s must be between %(low)s and %(high)s (got %(value)s).")
-CHOICE = N_("%(field)s must be one of: %(choices)s (got '%(text)s').")
-TOO_LONG = N_("%(field)s is too long.")
-INVALID = N_("Some values in this request are missing or not valid: %(names)s.")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """What a field adds to Pydantic's declaration: its own messages and how the URL writes it.
-
-    A message may use %(field)s, %(low)s, %(high)s and the text sent as %(value)s, %(text)s or
-    %(name)s."""
-
-    below: str | None = None  # the value is under the lower bound
-    above: str | None = None  # over the upper bound
-    invalid: str | None = None  # any mistake (overrides the rest)
-    too_long: str | None = None
-    in_query: bool = True  # False: a control's own state (a button, a hidden "what was shown")
-    fmt: typing.Callable[[Any], str] | None = None  # how the URL writes the value
-    within: tuple[str, dict] | None = None  # an outer message: (msgid with %(problem)s, params)
-    status: int = 400  # of a mistake in this field (404 for a name that names nothing)
-
-
-def field(default: Any = None, label: str = "", *, alias: str | None = None, **options) -> Any:
-    """A field: its default, its label (a msgid; the field's title in /openapi.json), Pydantic's
-    constraints (ge, le, gt, lt, max_length) and FieldSpec's options."""
-    spec_keys = FieldSpec.__dataclass_fields__.keys()
-    spec = FieldSpec(**{k: options.pop(k) for k in list(options) if k in spec_keys})
-    info: FieldInfo = Field(default, title=label or None, alias=alias, **options)
-    info.metadata.append(spec)
-    return info
-
-
-def spec_of(info: FieldInfo) -> FieldSpec:
-    return next((m for m in info.metadata if isinstance(m, FieldSpec)), FieldSpec())
 
 
 def parse_number(text: str) -> float | None:
@@ -115,15 +76,6 @@ def _flag(text: str) -> bool | str:
     if lowered in ("0", "off", "false"):
         return False
     return text
-
-
-def base_type(annotation) -> Any:
-    """int for `int | None`, the Literal itself for a Literal, list for list[str]..."""
-    if isinstance(annotation, UnionType) or typing.get_origin(annotation) is typing.Union:
-        args = [a for a in typing.get_args(annotation) if a is not NoneType]
-        return base_type(args[0]) if len(args) == 1 else annotation
-    origin = typing.get_origin(annotation)
-    return origin if origin in (list, tuple) else annotation
 
 
 def from_text(annotation, value):
@@ -225,7 +177,7 @@ class Fields(BaseModel):
             key = info.alias or name
             if key not in params:
                 continue
-            limit = (_max_length(info) or SHOWN_CHARACTERS) + 1
+            limit = (max_length(info) or SHOWN_CHARACTERS) + 1
             if _repeated(info):
                 values[key] = [v[:limit] for v in params.getlist(key)]
             else:
@@ -250,13 +202,6 @@ def written(value, spec: FieldSpec) -> list[str]:
     return [str(value)]
 
 
-def last(params, key: str) -> str:
-    """The last value sent for `key` (a checkbox after its hidden 0 overrides it)."""
-    values = params.getlist(key) if hasattr(params, "getlist") else [params.get(key)]
-    values = [v for v in values if isinstance(v, str)]
-    return values[-1] if values else ""
-
-
 def raw_values(model: type[Fields], params) -> dict:
     """A multi-valued query or form as Pydantic input: lists for list fields, else the last
     value, as FastAPI reads query parameters."""
@@ -274,107 +219,6 @@ def raw_values(model: type[Fields], params) -> dict:
         elif values:
             data[key] = values[-1]
     return data
-
-
-def _max_length(info: FieldInfo) -> int | None:
-    return next((m.max_length for m in info.metadata if hasattr(m, "max_length")), None)
-
-
-def _bound(info: FieldInfo, *names: str):
-    for item in info.metadata:
-        for name in names:
-            value = getattr(item, name, None)
-            if value is not None:
-                return value
-    return None
-
-
-def _number_text(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _choices(info: FieldInfo) -> list[str]:
-    kind = base_type(info.annotation)
-    if typing.get_origin(kind) is Literal:
-        return [str(a) for a in typing.get_args(kind)]
-    if kind is bool:
-        return ["0", "1"]
-    return []
-
-
-def problem(info: FieldInfo, key: str, error: dict, raw) -> UserError:
-    """One Pydantic error on one field as the message a student reads."""
-    context = error.get("ctx") or {}
-    if isinstance(context.get("error"), UserError):
-        return context["error"]
-    if isinstance(context.get("error"), EngineError):
-        return from_engine_error(context["error"])
-    spec = spec_of(info)
-    label = LabelRef(info.title or key)
-    text = (last(raw, key) if raw is not None and key in raw else str(error.get("input", "")))[:40]
-    kind = error["type"]
-    low, high = _bound(info, "ge", "gt"), _bound(info, "le", "lt")
-    params = {"field": label, "text": text, "value": text, "name": text}
-    if low is not None:
-        params["low"] = _number_text(low)
-    if high is not None:
-        params["high"] = _number_text(high)
-    params["choices"] = params["names"] = ", ".join(_choices(info))
-    if spec.invalid:
-        message = spec.invalid
-    elif kind in ("int_parsing", "int_from_float", "int_type"):
-        message = WHOLE
-    elif kind in ("float_parsing", "float_type", "finite_number"):
-        message = FINITE
-    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        side = spec.below if kind.startswith("greater") else spec.above
-        message = side or RANGE
-    elif kind in ("literal_error", "bool_parsing", "bool_type", "enum"):
-        message = CHOICE
-    elif kind == "string_too_long":
-        message = spec.too_long or TOO_LONG
-    else:
-        message = INVALID
-        params["names"] = key
-    found = UserError(message, status=spec.status, **params)
-    if spec.within:
-        outer, outer_params = spec.within
-        found = NestedError(outer, found, **outer_params)
-    return found
-
-
-class NestedError(UserError):
-    """A message inside another: "Optimizer 3: Learning rate must be…"."""
-
-    def __init__(self, outer: str, inner: UserError, **params) -> None:
-        super().__init__(outer, status=inner.status, **params)
-        self.inner = inner
-
-    def translated(self, gettext) -> str:
-        return gettext(self.message) % {**self.params, "problem": self.inner.translated(gettext)}
-
-
-def problems(model: type[Fields], errors: list[dict], raw) -> UserError:
-    """Pydantic's errors on `model` as UserErrors, one per field, in the form's order."""
-    by_key = {info.alias or name: info for name, info in model.model_fields.items()}
-    by_key.update(model.model_fields)
-    order = list(by_key)
-    found: list[tuple[int, UserError]] = []
-    for error in errors:
-        key = next((str(part) for part in reversed(error["loc"]) if str(part) in by_key), None)
-        if key is None:
-            inner = (error.get("ctx") or {}).get("error")
-            names = ", ".join(str(p) for p in error["loc"] if p not in ("query", "body"))
-            if isinstance(inner, EngineError):
-                inner = from_engine_error(inner)
-            if not isinstance(inner, UserError):
-                inner = UserError(INVALID, names=names or "?")
-            found.append((len(order), inner))
-            continue
-        found.append((order.index(key), problem(by_key[key], key, error, raw)))
-    found.sort(key=lambda pair: pair[0])
-    ordered = [error for _, error in found]
-    return ordered[0] if len(ordered) == 1 else UserErrors(ordered)
 
 
 def declared_models(route) -> list[type[Fields]]:

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from app.web.i18n import parse_accept_language
 
+from app.web.i18n import parse_accept_language
 from scripts.i18n_sync import extract, load, missing
 
 PLACEHOLDER = re.compile(r"%\(\w+\)s")

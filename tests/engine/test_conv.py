@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import engine.conv as ec
+import engine.conv_fast as fast
 from engine.conv import (
     conv,
     conv1d,
@@ -73,9 +74,9 @@ def make_case(case, seed=0, dtype=np.float64):
 def direct_strategy(request, monkeypatch):
     """Force one of the two direct strategies, so both are checked on every case."""
     if request.param == "shift":
-        monkeypatch.setattr(ec, "_direct_costs", lambda *a: (0.0, 1.0))
+        monkeypatch.setattr(fast, "_direct_costs", lambda *a: (0.0, 1.0))
     else:
-        monkeypatch.setattr(ec, "_direct_costs", lambda *a: (1.0, 0.0))
+        monkeypatch.setattr(fast, "_direct_costs", lambda *a: (1.0, 0.0))
     return request.param
 
 
@@ -112,13 +113,13 @@ def test_auto_matches_naive(case):
 @pytest.mark.parametrize("method", ["shift", "im2col", "fft"])
 def test_blocked_and_threaded_paths(case, method, monkeypatch):
     """Tiny blocks and thresholds push small inputs through the chunked and threaded code."""
-    monkeypatch.setattr(ec, "_SHIFT_BLOCK", 7)
-    monkeypatch.setattr(ec, "_IM2COL_BLOCK", 40)
-    monkeypatch.setattr(ec, "_PARALLEL_MIN_NS", 0.0)
-    monkeypatch.setattr(ec, "_THREADS", 2)
+    monkeypatch.setattr(fast, "_SHIFT_BLOCK", 7)
+    monkeypatch.setattr(fast, "_IM2COL_BLOCK", 40)
+    monkeypatch.setattr(fast, "_PARALLEL_MIN_NS", 0.0)
+    monkeypatch.setattr(fast, "_THREADS", 2)
     if method != "fft":
         costs = (0.0, 1.0) if method == "shift" else (1.0, 0.0)
-        monkeypatch.setattr(ec, "_direct_costs", lambda *a: costs)
+        monkeypatch.setattr(fast, "_direct_costs", lambda *a: costs)
     x, w, b, kwargs = make_case(case, seed=3)
     got = conv(x, w, b, method="fft" if method == "fft" else "direct", **kwargs)
     np.testing.assert_allclose(got, conv_naive(x, w, b, **kwargs), rtol=1e-9, atol=1e-11)
@@ -436,11 +437,11 @@ def test_auto_method_choice_on_big_images():
     for k, expected in ((3, "direct"), (31, "fft")):
         w = rng.standard_normal((1, 1, k, k)).astype(np.float32)
         plan = ec._plan(x, w, None, 1, "same", 1, "zeros", 2, "conv2d")
-        assert ec._choose(plan, w) == expected
+        assert fast.choose(plan, w) == expected
     # a small CNN layer stays direct (im2col + matmul)
     x = np.zeros((64, 16, 14, 14), dtype=np.float32)
     w = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
-    assert ec._choose(ec._plan(x, w, None, 1, 0, 1, "zeros", 2, "conv2d"), w) == "direct"
+    assert fast.choose(ec._plan(x, w, None, 1, 0, 1, "zeros", 2, "conv2d"), w) == "direct"
 
 
 def test_fast_len_is_5_smooth_and_minimal():
@@ -451,7 +452,7 @@ def test_fast_len_is_5_smooth_and_minimal():
         return m == 1
 
     for n in range(1, 2000):
-        got = ec._fast_len(n)
+        got = fast.fast_len(n)
         assert got >= n and smooth(got)
         assert not any(smooth(m) for m in range(n, got))
 

@@ -9,17 +9,11 @@ import math
 import numpy as np
 import pytest
 
+from engine.descent import GradientSource, descend
 from engine.errors import EngineError
 from engine.optim import make_optimizer
 from engine.schedules import make_schedule
-from engine.surfaces import (
-    SURFACES,
-    GradientSource,
-    LeastSquares,
-    descend,
-    line_data,
-    make_surface,
-)
+from engine.surfaces import SURFACES, LeastSquares, line_data, make_surface
 from tests.engine.gradcheck import rel_error
 
 CASES = [(name, {}) for name in SURFACES] + [

@@ -16,8 +16,9 @@ from app.labs.optimizers.fields import KINDS, MAX_RACERS, MAX_STEPS, OptFields, 
 from app.labs.optimizers.picture import map_scale
 from app.web.charts import MapPath, Series, surface_map, xy_chart
 from app.web.i18n import N_
+from engine.descent import Descent, GradientSource, descend
 from engine.optim import Optimizer
-from engine.surfaces import Descent, GradientSource, Surface, descend
+from engine.surfaces import Surface
 
 __all__ = ["KINDS", "MAX_STEPS", "lab_context", "race"]
 
