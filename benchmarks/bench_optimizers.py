@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_optimizers [--quick]
 
-1. All seven optimizers for 500 steps on Rosenbrock through app.optimizerlab.race (the engine's
+1. All seven optimizers for 500 steps on Rosenbrock through app.labs.optimizers.views.race (the engine's
    optimizers and schedules, with the path, values and divergence checks recorded), in steps per
    second, against the reference: plain gradient descent written as a bare Python/NumPy loop on
    the same surface, which is about as fast as one update per Python iteration can go.
@@ -48,10 +48,11 @@ def bare_gd(steps: int) -> np.ndarray:
 def bench_race(repeats: int) -> tuple[list[str], float]:
     from starlette.datastructures import QueryParams
 
-    from app import optimizerlab
+    from app.labs.optimizers import views
+    from app.labs.optimizers.fields import OptFields
 
-    state = optimizerlab.parse_state(QueryParams(QUERY))
-    t_race = _median_seconds(lambda: optimizerlab.race(state), repeats)
+    state = OptFields.parse(QueryParams(QUERY))
+    t_race = _median_seconds(lambda: views.race(state), repeats)
     t_bare = _median_seconds(lambda: bare_gd(STEPS * 7), repeats)
     steps = STEPS * 7
     lines = [
@@ -68,28 +69,32 @@ def bench_race(repeats: int) -> tuple[list[str], float]:
 def bench_breakdown(repeats: int) -> tuple[float, float, float]:
     """In-process medians, interleaved so machine load hits all alike: the race alone, the whole
     page (parse, race, numbers, charts, map SVG, HTML) and the Rosenbrock map PNG drawn cold."""
-    from app.render import png_bytes
-    from app.routes import optimizers
+    from starlette.datastructures import QueryParams
     from starlette.requests import Request
 
-    from app import optimizerlab
+    from app.labs.optimizers import picture, views
+    from app.labs.optimizers.fields import OptFields
     from app.main import create_app
+    from app.web.png import png_bytes
 
     app = create_app()
     scope = {"type": "http", "method": "GET", "path": "/optimizers", "headers": [],
              "query_string": QUERY.encode(), "app": app}  # fmt: skip
     request = Request(scope)
-    state = optimizerlab.parse_state(request.query_params)
-    surface = optimizerlab.surface_of(state)
+    templates = app.state.templates
+    gettext = templates.gettext(request)
+    state = OptFields.parse(QueryParams(QUERY))
+    surface = state.make_surface()
 
     def page() -> None:
-        optimizers._render(request, optimizers._context(request, optimizerlab.parse_state(
-            request.query_params)))  # fmt: skip
+        fields = OptFields.parse(request.query_params)
+        context = views.lab_context(fields, gettext)
+        templates.page(request, "optimizers/page.html", "optimizers/_lab.html", context)
 
     jobs = {
-        "race": lambda: optimizerlab.race(state),
+        "race": lambda: views.race(state),
         "page": page,
-        "map": lambda: png_bytes(optimizerlab.surface_pixels(surface, "contour")),
+        "map": lambda: png_bytes(picture.surface_pixels(surface, "contour")),
     }
     times: dict[str, list[float]] = {name: [] for name in jobs}
     for job in jobs.values():

@@ -72,7 +72,7 @@ class BankFields(PictureFields):
         self.kernel_text = self.kernel_text.strip("\n")
         return self
 
-    def hidden(self) -> set[str]:
+    def omitted(self) -> set[str]:
         return set() if "custom" in self.filters else {"kernel_text"}
 
     @property

@@ -134,13 +134,13 @@ class Fields(BaseModel):
 
     # --- writing --------------------------------------------------------------------------
 
-    def hidden(self) -> set[str]:
+    def omitted(self) -> set[str]:
         """Names of fields the canonical URL leaves out in this state (none by default)."""
         return set()
 
     def items(self) -> list[tuple[str, str]]:
         """The canonical query, in declaration order: what a shared link carries."""
-        hidden = self.hidden()
+        hidden = self.omitted()
         items: list[tuple[str, str]] = []
         for name, info in type(self).model_fields.items():
             spec = spec_of(info)

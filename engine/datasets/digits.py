@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets import Dataset, check_seed, check_test_fraction, stratified_split
+from engine.datasets.base import Dataset, check_seed, check_test_fraction, stratified_split
 
 __all__ = ["DIGIT_SIZES", "bilinear_matrix", "load_digits", "resize_bilinear"]
 

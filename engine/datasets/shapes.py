@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.datasets import Dataset, check_seed, check_test_fraction, check_whole
+from engine.datasets.base import Dataset, check_seed, check_test_fraction, check_whole
 
 __all__ = ["SHAPE_CLASSES", "make_shapes"]
 

@@ -321,3 +321,28 @@ def test_plain_gradient_descent_reduces_the_loss():
     assert losses[-1] < 0.6 * losses[0], losses
     accuracy = (model.predict(x).argmax(axis=1) == labels).mean()
     assert accuracy > 0.8
+
+
+def test_forward_all_keeps_nothing_on_the_model_and_is_safe_from_many_threads():
+    import threading
+
+    rng = np.random.default_rng(3)
+    model = Sequential([Conv2D(1, 4, 3, padding="same", rng=rng), BatchNorm(4), ReLU(),
+                        MaxPool2D(2), Flatten(), Dense(4 * 8 * 8, 5, rng=rng), Tanh()]).eval()
+    inputs = [rng.standard_normal((2 + i, 1, 16, 16)).astype(np.float32) for i in range(6)]
+    expected = [model.forward_all(x) for x in inputs]
+    assert model.activations == []  # nothing kept on the model
+    wrong: list[int] = []
+
+    def run(i: int) -> None:
+        for _ in range(100):
+            outputs = model.forward_all(inputs[i])
+            if not all(np.array_equal(a, b) for a, b in zip(outputs, expected[i], strict=True)):
+                wrong.append(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(inputs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert wrong == []

@@ -131,7 +131,7 @@ class MapFields(Fields):
             data = {k: v for k, v in data.items() if k not in ("kappa", "angle")}
         return data
 
-    def hidden(self) -> set[str]:
+    def omitted(self) -> set[str]:
         hidden = set() if self.surface == "bowl" else {"kappa", "angle"}
         return hidden | ({"view"} if self.view == "contour" else set())
 
@@ -276,8 +276,8 @@ class RaceRules(MapFields):
     def racers(self) -> list[Racer]:
         return self._racers
 
-    def hidden(self) -> set[str]:
-        hidden = super().hidden()
+    def omitted(self) -> set[str]:
+        hidden = super().omitted()
         if self.seed == 0:
             hidden.add("seed")
         if self.eps == 0.05:

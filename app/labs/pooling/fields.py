@@ -79,9 +79,9 @@ class PoolFields(BankFields):
     def effective_stride(self) -> int:
         return self.pool_size if self.pool_stride is None else self.pool_stride
 
-    def hidden(self) -> set[str]:
+    def omitted(self) -> set[str]:
         if self.from_filters:
-            return super().hidden() | {"pool_res"}
+            return super().omitted() | {"pool_res"}
         bank = set(BankFields.model_fields) - {"sample", "upload", "source"}
         return bank | {"map_index"}
 

@@ -116,7 +116,7 @@ class TextFields(TextSettings):
         self.follow = min(self.follow, len(self.lines))
         return self
 
-    def hidden(self) -> set[str]:
+    def omitted(self) -> set[str]:
         return {"follow"} if self.follow == 1 else set()
 
     def items(self, text: bool = True) -> list[tuple[str, str]]:

@@ -81,7 +81,7 @@ class TrainFields(Fields):
         self.edit = self.add_kind = self.arch_for = None
         return self
 
-    def hidden(self) -> set[str]:
+    def omitted(self) -> set[str]:
         hidden = set() if self.preset == "custom" else {"arch"}
         return hidden | (set() if self.batchnorm else {"batchnorm"})
 
