@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     upload_cache_bytes: int = 256 * MB  # decoded uploads kept, least recently used dropped first
     result_cache_bytes: int = 128 * MB  # computed maps kept for the PNG requests that follow
     max_drawing_bytes: int = 2 * MB  # a drawing or photo sent to a trained network
+    max_form_field_bytes: int = MB  # one text field of a multipart form (a kernel, a corpus)
+    max_form_fields: int = 200  # fields of one form
     max_corpus_bytes: int = 256 * 1024  # a pasted or uploaded text corpus
 
     # --- pixels ----------------------------------------------------------------------------
@@ -53,6 +55,7 @@ class Settings(BaseSettings):
     max_video_stride: int = 4
     max_video_padding: int = 4
     max_video_depth: int = 16  # frames of the temporal blur
+    max_moving_average: int = 400  # samples of the Signals lab's moving average
 
     # --- runs, epochs and seconds ----------------------------------------------------------
     max_active_runs: int = Field(default_factory=_cores)  # runs training at once: one per core

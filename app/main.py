@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runs.shutdown()  # no training process outlives the server
 
     app = FastAPI(title="CNN Playground", version=VERSION, lifespan=lifespan)
-    templates = Templates(settings.templates_dir, load_translations(settings.locales_dir))
+    templates = Templates(
+        settings.templates_dir, load_translations(settings.locales_dir), limits=settings
+    )
     templates.navigation = [(lab.path, lab.title) for lab in LABS]
     app.state.settings = settings
     app.state.templates = templates

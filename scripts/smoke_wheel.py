@@ -121,8 +121,10 @@ def main() -> int:
                            "--port", port], elsewhere, env)  # fmt: skip
     for problem in problems:
         print("FAILED", problem)
-    print(f"wheel smoke test: {len(PAGES) * 2 + len(ASSETS) + 2} checks per server, "
-          f"{len(problems)} failed")
+    print(
+        f"wheel smoke test: {len(PAGES) * 2 + len(ASSETS) + 2} checks per server, "
+        f"{len(problems)} failed"
+    )
     return 1 if problems else 0
 
 

@@ -13,12 +13,10 @@ from starlette.requests import Request
 
 from app.media.images import DecodedImage, decode_image
 from app.web.body import RequestTooLarge
+from app.web.deps import settings_of
 from app.web.errors import UserError
 from app.web.i18n import N_
 from app.web.templating import is_htmx
-
-MAX_FORM_FIELDS = 200
-MAX_FIELD_BYTES = 1024 * 1024  # one text field of an upload form (the kernel text, say)
 
 
 def content_id(data: bytes) -> str:
@@ -64,9 +62,11 @@ async def buffered_form(request: Request, max_files: int = 1) -> FormData:
     async def replay() -> dict:
         return {"type": "http.request", "body": body, "more_body": False}
 
+    settings = settings_of(request)
     return await Request(request.scope, replay).form(
-        max_files=max_files, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
-    )
+        max_files=max_files, max_fields=settings.max_form_fields,
+        max_part_size=settings.max_form_field_bytes,
+    )  # fmt: skip
 
 
 async def read_file(

@@ -19,8 +19,10 @@ from collections.abc import Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.web.deps import templates_of
 from app.web.i18n import N_
 from engine.errors import EngineError
 
@@ -118,7 +120,7 @@ def lab_error_page(
     with what the user sent and the translated messages."""
 
     def render(request: Request, error: UserError) -> HTMLResponse:
-        templates = request.app.state.templates
+        templates = templates_of(request)
         messages = error.messages(templates.gettext(request))
         return templates.response(
             request, page, context(request, error, messages), status_code=error.status
@@ -127,8 +129,8 @@ def lab_error_page(
     return render
 
 
-def error_response(request: Request, error: UserError) -> HTMLResponse:
-    templates = request.app.state.templates
+async def error_response(request: Request, error: UserError) -> HTMLResponse:
+    templates = templates_of(request)
     messages = error.messages(templates.gettext(request))
     if templates.is_htmx(request):
         # A form names its own error region (hx-headers); anything else lands at the page's top.
@@ -144,7 +146,7 @@ def error_response(request: Request, error: UserError) -> HTMLResponse:
     route = request.scope.get("route")
     error_page = getattr(getattr(route, "endpoint", None), "error_page", None)
     if error_page is not None and error.status < 500:
-        return error_page(request, error)
+        return await run_in_threadpool(error_page, request, error)  # it may compute the lab
     return templates.response(
         request, "error.html", {"message": messages, "status": error.status},
         status_code=error.status,
@@ -157,23 +159,23 @@ def install_error_handlers(app: FastAPI, field_errors) -> None:
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> HTMLResponse:
-        return error_response(request, exc)
+        return await error_response(request, exc)
 
     @app.exception_handler(EngineError)
     async def engine_error(request: Request, exc: EngineError) -> HTMLResponse:
-        return error_response(request, from_engine_error(exc))
+        return await error_response(request, from_engine_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> HTMLResponse:
-        return error_response(request, field_errors(request, exc))
+        return await error_response(request, field_errors(request, exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
         default = STATUS_MESSAGES.get(exc.status_code, N_("Something about this request is wrong."))
-        return error_response(request, UserError(default, status=exc.status_code))
+        return await error_response(request, UserError(default, status=exc.status_code))
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> HTMLResponse:
         # A safety net: a bug still shows a message where the user is looking, not a blank page.
         message = N_("Something went wrong on the server. Please try again or change a setting.")
-        return error_response(request, UserError(message, status=500))
+        return await error_response(request, UserError(message, status=500))

@@ -54,11 +54,15 @@ def is_htmx(request: Request) -> bool:
 
 
 class Templates:
-    def __init__(self, directory: Path, translations: dict[str, gettext.NullTranslations]) -> None:
+    def __init__(
+        self, directory: Path, translations: dict[str, gettext.NullTranslations], limits=None
+    ) -> None:
         self.translations = translations
         self.environments = {
             code: make_environment(directory, translations[code]) for code in LANGUAGES
         }
+        for env in self.environments.values():
+            env.globals["limits"] = limits  # the settings, for the limits pages state
         self.navigation: list[tuple[str, str]] = []  # (path, msgid) of the navigation bar
 
     is_htmx = staticmethod(is_htmx)

@@ -327,8 +327,17 @@ def test_forward_all_keeps_nothing_on_the_model_and_is_safe_from_many_threads():
     import threading
 
     rng = np.random.default_rng(3)
-    model = Sequential([Conv2D(1, 4, 3, padding="same", rng=rng), BatchNorm(4), ReLU(),
-                        MaxPool2D(2), Flatten(), Dense(4 * 8 * 8, 5, rng=rng), Tanh()]).eval()
+    model = Sequential(
+        [
+            Conv2D(1, 4, 3, padding="same", rng=rng),
+            BatchNorm(4),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(4 * 8 * 8, 5, rng=rng),
+            Tanh(),
+        ]
+    ).eval()
     inputs = [rng.standard_normal((2 + i, 1, 16, 16)).astype(np.float32) for i in range(6)]
     expected = [model.forward_all(x) for x in inputs]
     assert model.activations == []  # nothing kept on the model

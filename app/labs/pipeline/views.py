@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.labs.pipeline.fields import LENET5, RESOLUTIONS, PipelineFields
+from app.media.deps import results_of, samples_dir_of, uploads_of
 from app.media.images import grey, resize_to
 from app.media.samples import SAMPLES
 from app.web.errors import from_engine_error
@@ -107,13 +108,13 @@ def lab_context(state: PipelineFields, uploads, results, samples_dir) -> dict:
 def error_context(request, error, messages: list[str]) -> dict:
     """The whole page with the message in place, the forms keeping what the user typed: a
     calculator mistake (422) next to the calculator, under the pipeline it does not touch."""
-    app = request.app
     context = {**page_context(), "state": PipelineFields(), "pipeline": None, "calc_rows": None,
                "upload": None, "error": None, "calc_error": None}  # fmt: skip
     if error.status == 422:
         state = PipelineFields.parse(request.query_params)
-        samples_dir = app.state.settings.static_dir / "samples"
-        context |= pipeline_context(state, app.state.uploads, app.state.results, samples_dir)
+        context |= pipeline_context(
+            state, uploads_of(request), results_of(request), samples_dir_of(request)
+        )
         context["calc_error"] = messages
     else:
         context["error"] = messages

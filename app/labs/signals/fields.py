@@ -23,7 +23,7 @@ from engine import signals
 
 CLIPS = ("voice_en", "voice_pt", "clap", "melody")
 VIDEOS = ("shapes", "square")
-MAX_WIDTH = 400  # moving average, samples
+MAX_WIDTH = LIMITS.max_moving_average  # samples
 MAX_SLIDE_SIGNAL = 16  # short enough to follow every product by eye
 MAX_SLIDE_KERNEL = 8
 DEFAULT_SIGNAL = [1.0, 0.0, 0.0, 2.0, 1.0, 0.0]

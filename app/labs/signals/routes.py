@@ -19,11 +19,11 @@ from starlette.datastructures import FormData, QueryParams
 
 from app.labs.signals import sound, video, views
 from app.labs.signals.fields import SlideFields, SoundFields, VideoFields
-from app.media.deps import Results, Uploads
+from app.media.deps import Results, Uploads, results_of, uploads_of
 from app.media.gif import decode_gif, encode_gif
 from app.media.uploads import content_id, read_file
 from app.media.wav import decode_wav, encode_wav
-from app.web.deps import AppSettings, Gettext
+from app.web.deps import AppSettings, Gettext, gettext_of, settings_of, templates_of
 from app.web.errors import UserError, shows_errors_in
 from app.web.fields import Fields, field
 from app.web.i18n import N_
@@ -36,12 +36,12 @@ CACHE = {"Cache-Control": "private, max-age=3600"}
 
 
 def static_dir(request: Request):
-    return request.app.state.settings.static_dir
+    return settings_of(request).static_dir
 
 
 def render(request: Request, context: dict, part: str | None, status: int = 200):
     fragment = f"signals/_{part}.html" if part else "signals/_lab.html"
-    return request.app.state.templates.page(
+    return templates_of(request).page(
         request, "signals/page.html", fragment, context, status=status,
         push=f"/signals?{context['lab_query']}",
     )  # fmt: skip
@@ -49,10 +49,9 @@ def render(request: Request, context: dict, part: str | None, status: int = 200)
 
 def error_page(request: Request, error: UserError) -> HTMLResponse:
     """The whole page: each part with its own message, or its result."""
-    app = request.app
     context, status = views.lab_context(
-        request.query_params, app.state.uploads, app.state.results, static_dir(request),
-        app.state.templates.gettext(request),
+        request.query_params, uploads_of(request), results_of(request), static_dir(request),
+        gettext_of(request),
     )  # fmt: skip
     return render(request, context, None, status)
 

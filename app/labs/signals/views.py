@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from app.config import LIMITS
 from app.labs.signals import fields, sound, video
 from app.labs.signals.clips import CLIPS, IR_TYPES, VIDEO_KERNEL_TITLES, VIDEOS
 from app.labs.signals.fields import SlideFields, SoundFields, VideoFields
@@ -17,7 +16,7 @@ PARTS = ("sound", "slide", "video")
 MODELS = {"sound": SoundFields, "slide": SlideFields, "video": VideoFields}
 PAGE_CONTEXT = {
     "clips": CLIPS, "videos": VIDEOS, "ir_types": IR_TYPES,
-    "video_kernel_titles": VIDEO_KERNEL_TITLES, "limits": LIMITS,
+    "video_kernel_titles": VIDEO_KERNEL_TITLES,
     "max_slide_signal": fields.MAX_SLIDE_SIGNAL, "max_slide_kernel": fields.MAX_SLIDE_KERNEL,
     "max_width": fields.MAX_WIDTH, "chart_bins": sound.CHART_BINS,
 }  # fmt: skip

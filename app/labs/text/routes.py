@@ -13,10 +13,10 @@ from starlette.datastructures import QueryParams, UploadFile
 from app.labs.text import corpus, views
 from app.labs.text.fields import MAX_TEXT, TextFields, TextTrainFields, run_config
 from app.labs.text.network import run_network
-from app.media.deps import Results
+from app.media.deps import Results, results_of
 from app.media.uploads import buffered_form
-from app.runs.deps import Runs, TextRun
-from app.web.deps import Gettext, Templates
+from app.runs.deps import Runs, TextRun, runs_of
+from app.web.deps import Gettext, Templates, gettext_of, templates_of
 from app.web.errors import UserError, lab_error_page, shows_errors_in
 from app.web.fields import Fields, field
 from app.web.i18n import N_
@@ -67,22 +67,22 @@ def _start(runs, fields: QueryParams, corpus_text: str):
     return runs.start(run_config(form, own), WORKER)
 
 
+def train_error_page(request: Request, error: UserError) -> HTMLResponse:
+    """Without JavaScript: the lab again, the training form as it was sent, the message in it."""
+    fields = getattr(request.state, "train_fields", QueryParams())
+    messages = error.messages(gettext_of(request))
+    context = views.train_error_context(fields, runs_of(request), results_of(request), messages)
+    return templates_of(request).response(request, PAGE, context, status_code=error.status)
+
+
 @router.post("/text/runs")
-async def text_train(
-    request: Request, runs: Runs, results: Results, templates: Templates, gettext: Gettext
-) -> Response:
+@shows_errors_in(train_error_page)
+async def text_train(request: Request, runs: Runs) -> Response:
     form = await buffered_form(request)
     fields = QueryParams([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
-    try:
-        corpus_text = await _corpus_text(form)
-        run = await run_in_threadpool(_start, runs, fields, corpus_text)
-    except UserError as error:
-        if is_htmx(request):
-            raise
-        context = await run_in_threadpool(
-            views.train_error_context, fields, runs, results, error.messages(gettext)
-        )
-        return templates.response(request, PAGE, context, status_code=error.status)
+    request.state.train_fields = fields  # for the error page, should the form not do
+    corpus_text = await _corpus_text(form)
+    run = await run_in_threadpool(_start, runs, fields, corpus_text)
     url = f"/text/runs/{run.id}"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})

@@ -45,7 +45,7 @@ from app.labs.text.stages import (
     tokenize_lines,
     word_contributions,
 )
-from app.runs.deps import find_run
+from app.runs.deps import find_run, runs_of
 from app.runs.views import progress_context
 from app.web.charts import labelled_scatter
 from app.web.errors import UserError
@@ -215,7 +215,7 @@ def error_context(request, error, messages: list[str]) -> dict:
     form = TextFields.typed(request.query_params, defaults=TextFields())
     run = form.get("run") or ""
     form["run"] = run if RUN_ID.fullmatch(run) else ""
-    return {**page_context(request.app.state.runs), "form": form, "error": messages}
+    return {**page_context(runs_of(request)), "form": form, "error": messages}
 
 
 def train_error_context(fields, runs, results, messages: list[str]) -> dict:

@@ -15,7 +15,7 @@ from app.labs.training import titles
 from app.labs.training.drawing import prepare_drawing
 from app.labs.training.fields import DIGIT_SIZES, TrainFields, layer_list
 from app.labs.training.worker import augmenter_for
-from app.runs.deps import find_run
+from app.runs.deps import find_run, runs_of
 from app.runs.manager import Run
 from app.runs.views import progress_context
 from app.web.charts import Series, line_chart
@@ -99,7 +99,7 @@ def setup_context(form: TrainFields, runs) -> dict:
 def setup_error_context(request, error, messages: list[str]) -> dict:
     """The setup page again, the form as the user sent it and the message next to it."""
     return {"traininglab": LAB, "form": None, "raw": request.query_params, "error": messages,
-            "runs": image_runs(request.app.state.runs)[:RECENT_RUNS]}  # fmt: skip
+            "runs": image_runs(runs_of(request))[:RECENT_RUNS]}  # fmt: skip
 
 
 def preview_grid(data: Dataset, per_class: int = 2) -> np.ndarray:
