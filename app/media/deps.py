@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,19 @@ def samples_dir_of(request: Request) -> Path:
     return request.app.state.settings.static_dir / "samples"
 
 
-Uploads = Annotated[LRUBytesCache, Depends(uploads_of)]  # decoded uploads, by content id
-Results = Annotated[LRUBytesCache, Depends(results_of)]  # computed results, by their inputs
-SamplesDir = Annotated[Path, Depends(samples_dir_of)]
+@dataclass(frozen=True)
+class MediaStore:
+    """What the image labs compute on."""
+
+    uploads: LRUBytesCache  # decoded uploads, by content id
+    results: LRUBytesCache  # computed results, by their inputs
+    samples_dir: Path  # the built-in photos
+
+
+def media_of(request: Request) -> MediaStore:
+    return MediaStore(uploads_of(request), results_of(request), samples_dir_of(request))
+
+
+Uploads = Annotated[LRUBytesCache, Depends(uploads_of)]
+Results = Annotated[LRUBytesCache, Depends(results_of)]
+Media = Annotated[MediaStore, Depends(media_of)]

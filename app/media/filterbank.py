@@ -17,7 +17,6 @@ import numpy as np
 from pydantic import model_validator
 
 from app.config import LIMITS
-from app.media.cache import LRUBytesCache
 from app.media.images import DecodedImage, grey, resize_to
 from app.media.sources import PictureFields
 from app.web.errors import LabelRef, UserError
@@ -245,11 +244,12 @@ class FilterResult:
         return self.image.nbytes + self.maps.nbytes + self.bank.nbytes + extra
 
 
-def compute(fields: BankFields, uploads: LRUBytesCache, results: LRUBytesCache, samples_dir):
+def compute(fields: BankFields, media) -> FilterResult:
     """The feature maps of the bank on the picture (cached under the fields that change them).
-    A setting that gives no output raises the engine's EngineError, which says why."""
-    return results.get_or_compute(
-        fields.compute_key(), lambda: _compute(fields, fields.picture(uploads, samples_dir))
+    A setting that gives no output raises the engine's EngineError, which says why. `media` is
+    an app.media.deps.MediaStore."""
+    return media.results.get_or_compute(
+        fields.compute_key(), lambda: _compute(fields, fields.picture(media))
     )
 
 

@@ -10,7 +10,6 @@ from typing import ClassVar
 
 from pydantic import model_validator
 
-from app.media.cache import LRUBytesCache
 from app.media.images import DecodedImage
 from app.media.samples import SAMPLES, load_sample
 from app.media.uploads import is_valid_upload_id
@@ -64,13 +63,14 @@ class PictureFields(Fields):
     def default_picture(self) -> str:
         return self.default_sample
 
-    def picture(self, uploads: LRUBytesCache, samples_dir) -> DecodedImage:
+    def picture(self, media) -> DecodedImage:
+        """The picture itself; `media` is an app.media.deps.MediaStore."""
         if self.upload:
-            cached = uploads.get(self.upload)
+            cached = media.uploads.get(self.upload)
             if cached is None:
                 raise expired()
             return cached.image
-        return load_sample(self.sample, samples_dir)
+        return load_sample(self.sample, media.samples_dir)
 
     def picture_key(self) -> str:
         return self.upload or self.sample or ""

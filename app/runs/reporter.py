@@ -52,3 +52,21 @@ class Reporter:
     def message(self, result_message: str) -> str:
         """The run's closing message: the time limit, when that is what ended it."""
         return f"limit:{self.max_seconds:g}" if self.limit_hit else result_message
+
+    def done(self, result, extra: dict) -> None:
+        """The closing message: how the run ended, its test score and its weights (none for a
+        run that diverged). `result` is an engine TrainResult or TextTrainResult."""
+        self.flush()
+        state = result.model.state_dict() if result.status != "diverged" else None
+        self.queue.put((
+            "done",
+            {
+                "status": result.status,
+                "message": self.message(result.message),
+                "test_accuracy": result.test_accuracy,
+                "test_loss": result.test_loss,
+                "seconds": result.seconds,
+                "state": state,
+                "extra": extra,
+            },
+        ))  # fmt: skip

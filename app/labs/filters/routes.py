@@ -11,7 +11,7 @@ from app.config import LIMITS
 from app.labs.filters import views
 from app.labs.filters.fields import FilterFields
 from app.media import filterbank
-from app.media.deps import Results, SamplesDir, Uploads
+from app.media.deps import Media
 from app.media.uploads import upload_into_lab
 from app.web.deps import AppSettings, Templates
 from app.web.errors import UserError, lab_error_page, shows_errors_in
@@ -40,15 +40,13 @@ def filters_page(
     request: Request,
     fields: Annotated[FilterFields, Query()],
     templates: Templates,
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
     if fields.action:
         views.apply_editor_action(fields)
         if not is_htmx(request):
             return RedirectResponse(f"/filters?{fields.query()}", status_code=303)
-    context = views.lab_context(fields, uploads, results, samples)
+    context = views.lab_context(fields, media)
     return templates.page(request, PAGE, FRAGMENT, {**views.page_context(), **context},
                           push=f"/filters?{fields.query()}")  # fmt: skip
 
@@ -57,14 +55,12 @@ def filters_page(
 def filters_image(
     fields: Annotated[FilterFields, Query()],
     shown: Annotated[ImageView, Query()],
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
     if shown.view == "other-op":
         # The same settings under the other operation, for the correlation/convolution comparison.
         fields.op = "convolve" if fields.op == "correlate" else "correlate"
-    result = filterbank.compute(fields, uploads, results, samples)
+    result = filterbank.compute(fields, media)
     index = min(shown.index, len(result.maps) - 1)
     if shown.view == "input":
         pixels = clipped_grey(result.image.transpose(1, 2, 0))
@@ -87,13 +83,11 @@ async def filters_upload(
     request: Request,
     settings: AppSettings,
     templates: Templates,
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
     def render(fields: FilterFields) -> Response:
-        context = views.lab_context(fields, uploads, results, samples)
+        context = views.lab_context(fields, media)
         return templates.page(request, PAGE, FRAGMENT, {**views.page_context(), **context})
 
-    return await upload_into_lab(request, settings, uploads, "/filters", FilterFields, render,
+    return await upload_into_lab(request, settings, media.uploads, "/filters", FilterFields, render,
                                  drop=("row", "col", "action"))  # fmt: skip

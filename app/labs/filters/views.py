@@ -22,8 +22,8 @@ def page_context() -> dict:
     return {"samples": SAMPLES, "kernels": KERNELS, "resolutions": filterbank.RESOLUTIONS}
 
 
-def lab_context(fields: FilterFields, uploads, results, samples_dir) -> dict:
-    result = filterbank.compute(fields, uploads, results, samples_dir)
+def lab_context(fields: FilterFields, media) -> dict:
+    result = filterbank.compute(fields, media)
     return {
         "state": fields,
         "form": fields.form(),
@@ -31,7 +31,7 @@ def lab_context(fields: FilterFields, uploads, results, samples_dir) -> dict:
         "scales": [map_scale(result.maps[i]) for i in range(len(result.maps))],
         "formulas": filterbank.shape_formulas(fields, result),
         "explanation": explain(fields, result),
-        "upload": uploads.get(fields.upload) if fields.upload else None,
+        "upload": media.uploads.get(fields.upload) if fields.upload else None,
         "error": None,
         "custom_preview": custom_preview(fields),
     }

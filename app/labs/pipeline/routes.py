@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.labs.pipeline import views
 from app.labs.pipeline.fields import PipelineFields
-from app.media.deps import Results, SamplesDir, Uploads
+from app.media.deps import Media
 from app.media.uploads import upload_into_lab
 from app.web.deps import AppSettings, Templates
 from app.web.errors import UserError, lab_error_page, shows_errors_in
@@ -40,11 +40,9 @@ def pipeline_page(
     request: Request,
     fields: Annotated[PipelineFields, Query()],
     templates: Templates,
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
-    context = views.lab_context(fields, uploads, results, samples)
+    context = views.lab_context(fields, media)
     return templates.page(request, PAGE, fragment(request), context,
                           push=f"/pipeline?{fields.query()}")  # fmt: skip
 
@@ -53,11 +51,9 @@ def pipeline_page(
 def pipeline_image(
     fields: Annotated[PipelineFields, Query()],
     shown: Annotated[LayerImage, Query()],
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
-    pipeline = views.compute(fields, uploads, results, samples)
+    pipeline = views.compute(fields, media)
     if shown.layer == 0:
         pixels = clipped_grey(pipeline.image * 255)
     else:
@@ -75,12 +71,12 @@ async def pipeline_upload(
     request: Request,
     settings: AppSettings,
     templates: Templates,
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
     def render(fields: PipelineFields) -> Response:
-        context = views.lab_context(fields, uploads, results, samples)
+        context = views.lab_context(fields, media)
         return templates.page(request, PAGE, fragment(request), context)
 
-    return await upload_into_lab(request, settings, uploads, "/pipeline", PipelineFields, render)
+    return await upload_into_lab(
+        request, settings, media.uploads, "/pipeline", PipelineFields, render
+    )

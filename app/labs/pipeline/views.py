@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.labs.pipeline.fields import LENET5, RESOLUTIONS, PipelineFields
-from app.media.deps import results_of, samples_dir_of, uploads_of
+from app.media.deps import media_of
 from app.media.images import grey, resize_to
 from app.media.samples import SAMPLES
 from app.web.errors import from_engine_error
@@ -59,12 +59,12 @@ def demo_pipeline(image: np.ndarray) -> Pipeline:
     return Pipeline(image, layers)
 
 
-def compute(state: PipelineFields, uploads, results, samples_dir) -> Pipeline:
+def compute(state: PipelineFields, media) -> Pipeline:
     def run() -> Pipeline:
-        image = grey(resize_to(state.picture(uploads, samples_dir), state.res)) / 255.0
+        image = grey(resize_to(state.picture(media), state.res)) / 255.0
         return demo_pipeline(image)
 
-    return results.get_or_compute(state.image_key(), run)
+    return media.results.get_or_compute(state.image_key(), run)
 
 
 def shape_table(state: PipelineFields):
@@ -84,15 +84,15 @@ def page_context() -> dict:
             "max_thumbnails": MAX_THUMBNAILS, "dense_bars": dense_bars}  # fmt: skip
 
 
-def pipeline_context(state: PipelineFields, uploads, results, samples_dir) -> dict:
-    pipeline = compute(state, uploads, results, samples_dir)
+def pipeline_context(state: PipelineFields, media) -> dict:
+    pipeline = compute(state, media)
     boxes = [field_box(layer.info, pipeline.image.shape) for layer in pipeline.layers]
-    upload = uploads.get(state.upload) if state.upload else None
+    upload = media.uploads.get(state.upload) if state.upload else None
     return {"state": state, "pipeline": pipeline, "boxes": boxes, "upload": upload}
 
 
-def lab_context(state: PipelineFields, uploads, results, samples_dir) -> dict:
-    pipeline = pipeline_context(state, uploads, results, samples_dir)  # first: its errors win
+def lab_context(state: PipelineFields, media) -> dict:
+    pipeline = pipeline_context(state, media)  # first: its errors win
     input_shape, infos = shape_table(state)
     return {
         **page_context(),
@@ -112,9 +112,7 @@ def error_context(request, error, messages: list[str]) -> dict:
                "upload": None, "error": None, "calc_error": None}  # fmt: skip
     if error.status == 422:
         state = PipelineFields.parse(request.query_params)
-        context |= pipeline_context(
-            state, uploads_of(request), results_of(request), samples_dir_of(request)
-        )
+        context |= pipeline_context(state, media_of(request))
         context["calc_error"] = messages
     else:
         context["error"] = messages

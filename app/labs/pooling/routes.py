@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.labs.pooling import views
 from app.labs.pooling.fields import PoolFields
-from app.media.deps import Results, SamplesDir, Uploads
+from app.media.deps import Media
 from app.media.uploads import upload_into_lab
 from app.web.deps import AppSettings, Gettext, Templates
 from app.web.errors import UserError, lab_error_page, shows_errors_in
@@ -45,11 +45,9 @@ def pooling_page(
     fields: Annotated[PoolFields, Query()],
     templates: Templates,
     gettext: Gettext,
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
-    context = views.lab_context(fields, uploads, results, samples, gettext)
+    context = views.lab_context(fields, media, gettext)
     return templates.page(request, PAGE, FRAGMENT, context, push=f"/pooling?{fields.query()}")
 
 
@@ -57,11 +55,9 @@ def pooling_page(
 def pooling_image(
     fields: Annotated[PoolFields, Query()],
     shown: Annotated[PoolImage, Query()],
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
-    result = views.compute(fields, uploads, results, samples)
+    result = views.compute(fields, media)
     if shown.view == "input":
         pixels = colour_map(result.source_map)
     elif shown.view == "pooled":
@@ -77,12 +73,12 @@ def pooling_image(
         comparison = views.shrink_comparison(result, None)
         pixels = colour_map(comparison.maps[shown.method])
     else:
-        image, *_ = views.invariance(fields, uploads, results, samples)
+        image, *_ = views.invariance(fields, media)
         if shown.depth == "input":
             moved = edgenet.shift_image(image, fields.dx, fields.dy) if shown.shifted else image
             pixels = clipped_grey(moved * 255)
         else:
-            features = views.stage_maps(fields, image, results)[shown.depth][shown.shifted]
+            features = views.stage_maps(fields, image, media.results)[shown.depth][shown.shifted]
             # All channels at once: the sum of the rectified responses.
             pixels = colour_map(np.maximum(features, 0).sum(axis=0))
     return Response(png_bytes(pixels), media_type="image/png", headers=CACHE)
@@ -94,13 +90,11 @@ async def pooling_upload(
     settings: AppSettings,
     templates: Templates,
     gettext: Gettext,
-    uploads: Uploads,
-    results: Results,
-    samples: SamplesDir,
+    media: Media,
 ) -> Response:
     def render(fields: PoolFields) -> Response:
-        context = views.lab_context(fields, uploads, results, samples, gettext)
+        context = views.lab_context(fields, media, gettext)
         return templates.page(request, PAGE, FRAGMENT, context)
 
-    return await upload_into_lab(request, settings, uploads, "/pooling", PoolFields, render,
+    return await upload_into_lab(request, settings, media.uploads, "/pooling", PoolFields, render,
                                  drop=("prow", "pcol", "from"))  # fmt: skip

@@ -10,7 +10,6 @@ import numpy as np
 from app.config import LIMITS
 from app.labs.pooling.fields import RESOLUTIONS, PoolFields
 from app.media import filterbank
-from app.media.cache import LRUBytesCache
 from app.media.images import grey, resize_to
 from app.media.samples import SAMPLES
 from app.web.charts import Series, line_chart
@@ -46,14 +45,14 @@ class PoolResult:
         return self.source_map.nbytes * 3 + self.pooled.nbytes * 2
 
 
-def input_map(state: PoolFields, uploads, results, samples_dir) -> tuple[np.ndarray, str]:
+def input_map(state: PoolFields, media) -> tuple[np.ndarray, str]:
     """The 2-D map to pool: a grey picture at the working size, or a Filters-lab feature map."""
     if state.from_filters:
-        filters_result = filterbank.compute(state, uploads, results, samples_dir)
+        filters_result = filterbank.compute(state, media)
         index = min(state.map_index, len(filters_result.maps) - 1)
         title = filterbank.kernel_title(state.filters[index])
         return filters_result.maps[index].astype(np.float64), title
-    pixels = resize_to(state.picture(uploads, samples_dir), state.pool_res)
+    pixels = resize_to(state.picture(media), state.pool_res)
     title = SAMPLES[state.sample].title if state.sample else N_("Your upload")
     return grey(pixels).astype(np.float64), title
 
@@ -71,12 +70,12 @@ def check_window(state: PoolFields, shape: tuple[int, int]) -> None:
             )
 
 
-def compute(state: PoolFields, uploads: LRUBytesCache, results: LRUBytesCache, samples_dir):
+def compute(state: PoolFields, media) -> PoolResult:
     key = "pool:" + state.query(prow=None, pcol=None)
-    cached = results.get(key)
+    cached = media.results.get(key)
     if cached is not None:
         return cached
-    source_map, title = input_map(state, uploads, results, samples_dir)
+    source_map, title = input_map(state, media)
     check_window(state, source_map.shape)
     x = source_map[None, None]
     k, s, p = state.pool_size, state.effective_stride, state.pool_pad
@@ -90,7 +89,7 @@ def compute(state: PoolFields, uploads: LRUBytesCache, results: LRUBytesCache, s
     else:
         pooled = avg_pool2d(x, k, s, p)
     result = PoolResult(source_map, pooled[0, 0], winners, win_counts, title)
-    results.put(key, result, result.nbytes)
+    media.results.put(key, result, result.nbytes)
     return result
 
 
@@ -167,19 +166,19 @@ def shrink_comparison(result: PoolResult, near: tuple[int, int] | None) -> Shrin
     return ShrinkComparison(maps, block, example_out, top)
 
 
-def invariance(state: PoolFields, uploads, results, samples_dir):
+def invariance(state: PoolFields, media):
     """The curve for shifts along the direction of (dx, dy), and the features at (dx, dy)."""
     steps = max(abs(state.dx), abs(state.dy))
     direction = (state.dx / steps, state.dy / steps) if steps else (1.0, 0.0)
     key = f"inv:{state.source_key()}:{direction}"
-    cached = results.get(key)
+    cached = media.results.get(key)
     if cached is None:
-        image = grey(resize_to(state.picture(uploads, samples_dir), INVARIANCE_SIZE)) / 255.0
+        image = grey(resize_to(state.picture(media), INVARIANCE_SIZE)) / 255.0
         shifts, scores = edgenet.invariance_curve(
             image.astype(np.float32), direction, LIMITS.max_shift
         )
         cached = (image, shifts, scores)
-        results.put(key, cached, image.nbytes + 1024)
+        media.results.put(key, cached, image.nbytes + 1024)
     image, shifts, scores = cached
     current = {depth: float(values[steps]) for depth, values in scores.items()}
     return image, shifts, scores, current, steps
@@ -210,12 +209,12 @@ def page_context() -> dict:
     }  # fmt: skip
 
 
-def lab_context(state: PoolFields, uploads, results, samples_dir, gettext) -> dict:
-    result = compute(state, uploads, results, samples_dir)
+def lab_context(state: PoolFields, media, gettext) -> dict:
+    result = compute(state, media)
     explanation = explain_cell(state, result)
     near = (explanation.rows[0], explanation.cols[0]) if explanation else None
     shrink = shrink_comparison(result, near)
-    _, shifts, scores, current, steps = invariance(state, uploads, results, samples_dir)
+    _, shifts, scores, current, steps = invariance(state, media)
     chart = line_chart(
         [Series(gettext(DEPTH_TITLES[d]), shifts.tolist(), scores[d].tolist()) for d in scores],
         x_label=gettext("shift along the chosen direction (pixels)"),
@@ -238,7 +237,7 @@ def lab_context(state: PoolFields, uploads, results, samples_dir, gettext) -> di
             (N_("height"), *output_formula(state, height)),
             (N_("width"), *output_formula(state, width)),
         ],
-        "upload": uploads.get(state.upload) if state.upload else None,
+        "upload": media.uploads.get(state.upload) if state.upload else None,
         "filters_fields": state.filters_items() if state.from_filters else [],
         "error": None,
     }

@@ -49,6 +49,15 @@ def _upload_id(value: str, prefix: str, expired: str) -> str | None:
     return value[len(prefix) :]
 
 
+def _built_in_or_upload(value: str, default: str, names, prefix: str, expired: str,
+                        unknown: str) -> str:  # fmt: skip
+    """A built-in clip's name or "<prefix><upload id>"; anything else is a 404."""
+    value = value.strip() or default
+    if _upload_id(value, prefix, expired) is None and value not in names:
+        raise UserError(unknown, status=404, name=value[:40])
+    return value
+
+
 class SoundFields(Fields):
     clip: str = field("voice_en", N_("Sound clip"),
                       description="A built-in clip, or wav:<id> for an uploaded WAV.")  # fmt: skip
@@ -66,10 +75,8 @@ class SoundFields(Fields):
     @field_validator("clip")
     @classmethod
     def _clip(cls, value: str) -> str:
-        value = value.strip() or "voice_en"
-        if _upload_id(value, "wav:", EXPIRED_SOUND) is None and value not in CLIPS:
-            raise UserError(N_("Unknown sound clip '%(name)s'."), status=404, name=value[:40])
-        return value
+        return _built_in_or_upload(value, "voice_en", CLIPS, "wav:", EXPIRED_SOUND,
+                                   N_("Unknown sound clip '%(name)s'."))  # fmt: skip
 
     @property
     def upload(self) -> str | None:
@@ -169,10 +176,8 @@ class VideoFields(Fields):
     @field_validator("video")
     @classmethod
     def _video(cls, value: str) -> str:
-        value = value.strip() or "shapes"
-        if _upload_id(value, "gif:", EXPIRED_VIDEO) is None and value not in VIDEOS:
-            raise UserError(N_("Unknown video clip '%(name)s'."), status=404, name=value[:40])
-        return value
+        return _built_in_or_upload(value, "shapes", VIDEOS, "gif:", EXPIRED_VIDEO,
+                                   N_("Unknown video clip '%(name)s'."))  # fmt: skip
 
     @property
     def upload(self) -> str | None:

@@ -133,15 +133,11 @@ def signals_video(
     uploads: Uploads, results: Results,
 ) -> Response:  # fmt: skip
     result = video.compute_video(fields, uploads, results)
-    if shown.view == "input":
-        count = result.volume.shape[1]
-        frames = [video.input_frame_pixels(result, t) for t in range(count)]
-        frame_ms = result.frame_ms
-    else:
-        count = result.output.shape[0]
-        frames = [video.output_frame_pixels(result, t) for t in range(count)]
-        frame_ms = result.output_frame_ms  # a time stride skips frames: each one lasts longer
-    return Response(encode_gif(np.stack(frames), frame_ms), media_type="image/gif", headers=CACHE)
+    count = video.frame_count(result, shown.view)
+    frames = np.stack([video.frame_pixels(result, shown.view, t) for t in range(count)])
+    # A time stride skips frames: each output frame lasts longer.
+    frame_ms = result.frame_ms if shown.view == "input" else result.output_frame_ms
+    return Response(encode_gif(frames, frame_ms), media_type="image/gif", headers=CACHE)
 
 
 @router.get("/signals/frame.png")
@@ -150,14 +146,11 @@ def signals_frame(
     uploads: Uploads, results: Results,
 ) -> Response:  # fmt: skip
     result = video.compute_video(fields, uploads, results)
-    count = result.volume.shape[1] if shown.view == "input" else result.output.shape[0]
+    count = video.frame_count(result, shown.view)
     if shown.index >= count:
         raise UserError(N_("This clip has no frame %(n)s (it has %(count)s)."), status=404,
                         n=shown.index, count=count)  # fmt: skip
-    if shown.view == "input":
-        pixels = video.input_frame_pixels(result, shown.index)
-    else:
-        pixels = video.output_frame_pixels(result, shown.index)
+    pixels = video.frame_pixels(result, shown.view, shown.index)
     return Response(png_bytes(pixels), media_type="image/png", headers=CACHE)
 
 

@@ -177,3 +177,14 @@ def frame_window(state: VideoFields, result: VideoResult) -> FrameWindow:
         (start + j, 0 <= start + j < count, result.kernel[j]) for j in range(result.kernel.shape[0])
     ]
     return FrameWindow(state.frame, inputs)
+
+
+def frame_count(result: VideoResult, view: str) -> int:
+    """Frames of the input clip or of the output."""
+    return result.volume.shape[1] if view == "input" else result.output.shape[0]
+
+
+def frame_pixels(result: VideoResult, view: str, index: int) -> np.ndarray:
+    if view == "input":
+        return input_frame_pixels(result, index)
+    return output_frame_pixels(result, index)

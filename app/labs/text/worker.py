@@ -57,25 +57,12 @@ def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> Non
                             tok.vocab_size, len(class_names), reporter.step, on_epoch,
                             reporter.should_stop,
                             groups)  # fmt: skip
-        reporter.flush()
-        message = reporter.message(result.message)
-        queue.put((
-            "done",
-            {
-                "status": result.status,
-                "message": message,
-                "test_accuracy": result.test_accuracy,
-                "test_loss": result.test_loss,
-                "seconds": result.seconds,
-                "state": result.model.state_dict() if result.status != "diverged" else None,
-                "extra": {
-                    "tokenizer": tok.to_dict(),
-                    "class_names": list(class_names),
-                    "n_train": len(train_texts),
-                    "n_test": len(test_texts),
-                    "vocab_size": tok.vocab_size,
-                },
-            },
-        ))  # fmt: skip
+        reporter.done(result, {
+            "tokenizer": tok.to_dict(),
+            "class_names": list(class_names),
+            "n_train": len(train_texts),
+            "n_test": len(test_texts),
+            "vocab_size": tok.vocab_size,
+        })  # fmt: skip
     except Exception as error:  # report, never die silently: the page must say what happened
         queue.put(("error", f"{type(error).__name__}: {error}"))

@@ -104,20 +104,7 @@ def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> Non
         queue.put(("started", {"histogram0": histogram(watched_activation(model, watch_x))}))
         result = train(train_config, data=data, on_step=on_step, on_epoch=on_epoch,
                        should_stop=reporter.should_stop, model=model)  # fmt: skip
-        reporter.flush()
-        message = reporter.message(result.message)
         queue.put(("filters", first_weights(model)))
-        queue.put((
-            "done",
-            {
-                "status": result.status,
-                "message": message,
-                "test_accuracy": result.test_accuracy,
-                "test_loss": result.test_loss,
-                "seconds": result.seconds,
-                "state": model.state_dict() if result.status != "diverged" else None,
-                "extra": {"n_test": len(data.x_test)},
-            },
-        ))  # fmt: skip
+        reporter.done(result, {"n_test": len(data.x_test)})
     except Exception as error:  # report, never die silently: the page must say what happened
         queue.put(("error", f"{type(error).__name__}: {error}"))
