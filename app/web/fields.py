@@ -172,7 +172,7 @@ class Fields(BaseModel):
     def typed(cls, params, defaults: "Fields | None" = None) -> dict[str, Any]:
         """What the user sent, over the defaults: the form comes back as it was, mistakes and
         all."""
-        values = (defaults or cls.model_construct()).form()
+        values = (defaults or cls()).form()
         for name, info in cls.model_fields.items():
             key = info.alias or name
             if key not in params:

@@ -207,7 +207,7 @@ class RaceRules(MapFields):
                 x0=f"{x0:g}", x1=f"{x1:g}", y0=f"{y0:g}", y1=f"{y1:g}",
             )  # fmt: skip
         span = max(x1 - x0, y1 - y0)
-        if self.eps > span:
+        if not 1e-9 <= self.eps <= span:
             raise UserError(RANGE, field=LabelRef(N_("Tolerance ε")), low="1e-09",
                             high=f"{span:g}", value=f"{self.eps:g}")  # fmt: skip
         self._racers = [self._racer(i, surface) for i in SLOTS if getattr(self, f"o{i}")]
@@ -367,10 +367,8 @@ def _race_fields() -> dict:
         "steps": (int, field(30, N_("Steps"), ge=0, le=MAX_STEPS)),
         "run": (int, field(50, N_("Steps per run"), ge=1, le=MAX_STEPS)),
         "seed": (int, field(0, N_("Noise seed"), ge=0, le=2**31 - 1)),
-        "eps": (float, field(
-            0.05, N_("Tolerance ε"), ge=1e-9,
-            below=N_("%(field)s must be between %(low)s and the size of the map (got %(value)s)."),
-        )),
+        # From 1e-9 to the map's width: the upper bound depends on the surface (checked above).
+        "eps": (float, field(0.05, N_("Tolerance ε"), json_schema_extra={"minimum": 1e-9})),
         "action": (Literal["step", "run", "reset"] | None, field(
             None, N_("Action"), in_query=False, invalid=N_("Unknown action '%(name)s'."),
         )),

@@ -31,10 +31,10 @@ class PoolFields(BankFields):
         None, N_("Pool stride"), alias="pstride", ge=1, le=LIMITS.max_pool
     )
     pool_pad: int = field(0, N_("Pool padding"), alias="ppad", ge=0, le=LIMITS.max_pool)
-    row: int | None = field(None, N_("Row"), alias="prow", ge=0, le=MAX_POSITION)
-    col: int | None = field(None, N_("Column"), alias="pcol", ge=0, le=MAX_POSITION)
     dx: int = field(4, N_("Shift right (dx)"), ge=-LIMITS.max_shift, le=LIMITS.max_shift)
     dy: int = field(0, N_("Shift down (dy)"), ge=-LIMITS.max_shift, le=LIMITS.max_shift)
+    row: int | None = field(None, N_("Row"), alias="prow", ge=0, le=MAX_POSITION)
+    col: int | None = field(None, N_("Column"), alias="pcol", ge=0, le=MAX_POSITION)
     map_index: int = field(0, N_("Feature map"), alias="m", ge=0, le=LIMITS.max_bank - 1)
 
     @model_validator(mode="before")
@@ -84,6 +84,15 @@ class PoolFields(BankFields):
             return super().omitted() | {"pool_res"}
         bank = set(BankFields.model_fields) - {"sample", "upload", "source"}
         return bank | {"map_index"}
+
+    def items(self) -> list[tuple[str, str]]:
+        """The lab's own fields first when a Filters-lab map rides along, then that map's."""
+        items = super().items()
+        if not self.from_filters:
+            return items
+        own = {info.alias or name for name, info in PoolFields.model_fields.items()
+               if name not in BankFields.model_fields and name != "map_index"}  # fmt: skip
+        return [i for i in items if i[0] in own] + [i for i in items if i[0] not in own]
 
     def filters_items(self) -> list[tuple[str, str]]:
         """The Filters lab's fields of the map pooled: what a link back to it carries."""

@@ -81,8 +81,10 @@ def lab_context(params, uploads, results, static_dir, gettext, parts=PARTS,
 
 
 def form_values(model, state, params) -> dict:
-    """What a part's form shows: the parsed state, or what the user typed over the defaults."""
-    return state.form() if state is not None else model.typed(params, defaults=model())
+    """What a part's form shows (and its copies in the other forms carry): the parsed state, or
+    what the user typed over the defaults; not the Step buttons' own field."""
+    form = state.form() if state is not None else model.typed(params)
+    return {key: value for key, value in form.items() if key != "step"}
 
 
 def lab_query(states: dict, raw=None) -> str:

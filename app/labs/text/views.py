@@ -212,9 +212,11 @@ def lab_context(state: TextFields, runs, results) -> dict:
 
 def error_context(request, error, messages: list[str]) -> dict:
     """The lab again, the form as the user sent it and the message next to it."""
-    form = TextFields.typed(request.query_params, defaults=TextFields())
+    form = TextFields.typed(request.query_params)
     run = form.get("run") or ""
     form["run"] = run if RUN_ID.fullmatch(run) else ""
+    for flag in ("oov", "lower"):  # a checkbox shows on or off, whatever was sent
+        form[flag] = "1" if form[flag] == "1" else "0"
     return {**page_context(runs_of(request)), "form": form, "error": messages}
 
 
