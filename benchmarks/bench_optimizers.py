@@ -4,8 +4,9 @@
 
 1. All seven optimizers for 500 steps on Rosenbrock through app.labs.optimizers.views.race (the
    engine's optimizers and schedules, with the path, values and divergence checks recorded), in
-   steps per second, against the reference: plain gradient descent written as a bare Python/NumPy loop on
-   the same surface, which is about as fast as one update per Python iteration can go.
+   steps per second, against the reference: plain gradient descent written as a bare
+   Python/NumPy loop on the same surface, which is about as fast as one update per Python
+   iteration can go.
 2. The same race over HTTP (/optimizers with 7 × 500 steps, the numbers, charts and map SVG) and
    the surface picture (map.png, drawn cold), median and p95, against /healthz as the HTTP floor.
    Target: median server time for the page and its map under 150 ms.
