@@ -1,6 +1,6 @@
 """What every training process tells the web server, and how it listens back.
 
-Used inside worker processes (app.train_worker, app.text_worker), so it imports nothing heavy:
+Used inside worker processes (the labs' worker modules), so it imports nothing heavy:
 progress messages are batched (one queue message per SEND_EVERY seconds, not per step), a paused
 run waits between steps, and a run past its time limit is told to stop.
 """

@@ -13,6 +13,7 @@ and `error_response` answers them the same way everywhere:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
@@ -26,6 +27,7 @@ from app.web.deps import templates_of
 from app.web.i18n import N_
 from engine.errors import EngineError
 
+log = logging.getLogger(__name__)
 ERROR_TARGET = re.compile(r"#[a-z][a-z0-9-]{0,40}")
 
 STATUS_MESSAGES = {
@@ -146,7 +148,10 @@ async def error_response(request: Request, error: UserError) -> HTMLResponse:
     route = request.scope.get("route")
     error_page = getattr(getattr(route, "endpoint", None), "error_page", None)
     if error_page is not None and error.status < 500:
-        return await run_in_threadpool(error_page, request, error)  # it may compute the lab
+        try:
+            return await run_in_threadpool(error_page, request, error)  # it may compute the lab
+        except Exception:  # the lab's page cannot be shown: the message alone still is
+            log.exception("The error page of %s failed", request.url.path)
     return templates.response(
         request, "error.html", {"message": messages, "status": error.status},
         status_code=error.status,

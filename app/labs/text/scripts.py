@@ -69,5 +69,5 @@ SCRIPT_TITLES = {
 
 
 def script_names(scripts: set[str]) -> LabelList:
-    """The scripts' names, each translated when the message is (see app.errors)."""
+    """The scripts' names, each translated when the message is (see app.web.errors)."""
     return LabelList(sorted(SCRIPT_TITLES.get(s, s.title()) for s in scripts))
