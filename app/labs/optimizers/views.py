@@ -15,6 +15,7 @@ import numpy as np
 from app.labs.optimizers.fields import KINDS, MAX_RACERS, MAX_STEPS, OptFields, Racer
 from app.labs.optimizers.picture import map_scale
 from app.web.charts import MapPath, Series, surface_map, xy_chart
+from app.web.deps import gettext_of
 from app.web.i18n import N_
 from engine.descent import Descent, GradientSource, descend
 from engine.optim import Optimizer
@@ -57,9 +58,17 @@ SCHEDULE_TITLES = {
     "inverse_time": N_("1/t"),
     "cosine": N_("cosine"),
 }
-PAGE_CONTEXT = {"kind_titles": KIND_TITLES, "kind_hints": KIND_HINTS,
-                "surface_titles": SURFACE_TITLES, "schedule_titles": SCHEDULE_TITLES,
-                "kinds": KINDS}  # fmt: skip
+
+
+def page_context(gettext) -> dict:
+    """The lab's names for its choices, translated here: templates get text, not msgids."""
+
+    def translated(titles: dict) -> dict:
+        return {name: gettext(title) for name, title in titles.items()}
+
+    return {"kind_titles": translated(KIND_TITLES), "kind_hints": translated(KIND_HINTS),
+            "surface_titles": translated(SURFACE_TITLES),
+            "schedule_titles": translated(SCHEDULE_TITLES), "kinds": KINDS}  # fmt: skip
 
 
 def surface_of(state: OptFields) -> Surface:
@@ -285,7 +294,7 @@ def lab_context(state: OptFields, gettext) -> dict:
     lanes = race(state, surface)
     form = state.form()
     return {
-        **PAGE_CONTEXT,
+        **page_context(gettext),
         "state": state,
         "form": form,
         "slots": slots_of(form),
@@ -302,5 +311,6 @@ def error_context(request, error, messages: list[str]) -> dict:
     message next to it."""
     params = request.query_params
     form = {key: params.getlist(key)[-1][:200] for key in params if key != "action"}
-    return {**PAGE_CONTEXT, "state": None, "form": form, "slots": slots_of(form), "lanes": [],
+    return {**page_context(gettext_of(request)), "state": None, "form": form,
+            "slots": slots_of(form), "lanes": [],
             "error": messages}  # fmt: skip

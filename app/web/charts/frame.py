@@ -37,6 +37,16 @@ def tick_text(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:.3g}"
 
 
+def legend_line(x: int, y: float, label: str, colour: str, dash: str = "") -> str:
+    """One legend entry: a short stroke in the series' colour and dash, then its name."""
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<line x1="{x}" x2="{x + 26}" y1="{y}" y2="{y}" '
+        f'stroke="{colour}" stroke-width="3"{dash_attr}/>'
+        f'<text x="{x + 32}" y="{y + 4}" class="legend">{escape(label)}</text>'
+    )
+
+
 @dataclass
 class Frame:
     """A chart's plotting area: where data values land in the SVG, and the furniture every chart

@@ -6,7 +6,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.web.charts.frame import DASHES, OKABE_ITO, Frame, Series, tick_text, ticks
+from app.web.charts.frame import DASHES, OKABE_ITO, Frame, Series, legend_line, tick_text, ticks
 
 
 def line_chart(
@@ -60,13 +60,7 @@ def line_chart(
     # Legend under the axis title, one line per series so long names never collide.
     for index, s in enumerate(series):
         colour = OKABE_ITO[index % len(OKABE_ITO)]
-        dash = DASHES[index % len(DASHES)]
         y = top + plot_h + 54 + index * 18
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<line x1="{left}" x2="{left + 26}" y1="{y}" y2="{y}" '
-            f'stroke="{colour}" stroke-width="3"{dash_attr}/>'
-            f'<text x="{left + 32}" y="{y + 4}" class="legend">{escape(s.label)}</text>'
-        )
+        parts.append(legend_line(left, y, s.label, colour, DASHES[index % len(DASHES)]))
     parts.append("</svg>")
     return Markup("".join(parts))

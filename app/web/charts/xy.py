@@ -9,7 +9,7 @@ from html import escape
 import numpy as np
 from markupsafe import Markup
 
-from app.web.charts.frame import DASHES, OKABE_ITO, Series, tick_text, ticks
+from app.web.charts.frame import DASHES, OKABE_ITO, Series, legend_line, tick_text, ticks
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -204,12 +204,6 @@ def xy_chart(
         for index, s in enumerate(series):
             colour = palette[index % len(palette)]
             dash = DASHES[index % len(DASHES)] if colours is None else ""
-            y = top + plot_h + 50 + index * 18
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            parts.append(
-                f'<line x1="{left}" x2="{left + 26}" y1="{y}" y2="{y}" '
-                f'stroke="{colour}" stroke-width="3"{dash_attr}/>'
-                f'<text x="{left + 32}" y="{y + 4}" class="legend">{escape(s.label)}</text>'
-            )
+            parts.append(legend_line(left, top + plot_h + 50 + index * 18, s.label, colour, dash))
     parts.append("</svg>")
     return Markup("".join(parts))
