@@ -121,3 +121,33 @@ def test_every_lab_package_has_its_templates_and_the_same_module_names():
         assert (package / "routes.py").is_file() and (package / "fields.py").is_file(), lab.slug
         assert (ROOT / "templates" / lab.slug).is_dir(), lab.slug
         assert lab.router.routes, lab.slug
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "benchmarks").glob("bench_*.py")), ids=lambda p: p.stem
+)
+def test_every_benchmark_imports_what_it_uses(path):
+    """The benchmarks import the app and the engine, never the other way round; a name they
+    import from a module that moved breaks here rather than in `make bench`."""
+    import importlib
+
+    module = importlib.import_module(f"benchmarks.{path.stem}")
+    tree = ast.parse(path.read_text())
+    ours = ("app", "engine", "benchmarks")
+    aliases = {
+        alias.asname or alias.name: importlib.import_module(alias.name)
+        for node in ast.walk(tree) if isinstance(node, ast.Import)
+        for alias in node.names if alias.name.split(".")[0] in ours and alias.asname
+    }  # fmt: skip
+    for node in ast.walk(tree):
+        named = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+        if named and node.value.id in aliases:
+            assert hasattr(aliases[node.value.id], node.attr), f"{path.name}: {node.attr}"
+        ours_from = isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        if ours_from and node.module.split(".")[0] in ours:
+            target = importlib.import_module(node.module)
+            for alias in node.names:
+                assert hasattr(target, alias.name) or importlib.util.find_spec(
+                    f"{node.module}.{alias.name}"
+                ), f"{path.name}: {node.module}.{alias.name}"
+    assert callable(module.main)
