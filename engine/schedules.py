@@ -31,6 +31,8 @@ from dataclasses import KW_ONLY, dataclass, fields
 
 import numpy as np
 
+from engine.errors import N_
+
 __all__ = [
     "SCHEDULES",
     "Constant",
@@ -193,6 +195,14 @@ SCHEDULES: dict[str, type[Schedule]] = {
     "exponential": Exponential,
     "inverse_time": InverseTime,
     "cosine": Cosine,
+}
+# What the labs call each schedule (English msgids; the app translates them).
+SCHEDULE_TITLES = {
+    "constant": N_("constant"),
+    "step": N_("step decay"),
+    "exponential": N_("exponential"),
+    "inverse_time": N_("1/t"),
+    "cosine": N_("cosine"),
 }
 
 

@@ -19,6 +19,7 @@ from app.web.deps import gettext_of
 from app.web.i18n import N_
 from engine.descent import Descent, GradientSource, descend
 from engine.optim import Optimizer
+from engine.schedules import SCHEDULE_TITLES
 from engine.surfaces import Surface
 
 __all__ = ["KINDS", "MAX_STEPS", "lab_context", "race"]
@@ -50,13 +51,6 @@ SURFACE_TITLES = {
     "camel": N_("Six-hump camel"),
     "rastrigin": N_("Rastrigin (many local minima)"),
     "least_squares": N_("Line fit y = w·x + b (least squares)"),
-}
-SCHEDULE_TITLES = {
-    "constant": N_("constant"),
-    "step": N_("step decay"),
-    "exponential": N_("exponential"),
-    "inverse_time": N_("1/t"),
-    "cosine": N_("cosine"),
 }
 
 

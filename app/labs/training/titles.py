@@ -1,6 +1,7 @@
 """What the Training lab's pages call its choices (msgids, translated where they are shown)."""
 
 from app.web.i18n import N_
+from engine.schedules import SCHEDULE_TITLES as ENGINE_SCHEDULE_TITLES
 
 DATASET_TITLES = {"digits": N_("Handwritten digits (UCI)"), "shapes": N_("Shapes (generated)")}
 PRESET_TITLES = {
@@ -17,13 +18,7 @@ OPTIMIZER_TITLES = {
     "rmsprop": N_("RMSProp"),
     "adam": N_("Adam"),
 }
-SCHEDULE_TITLES = {
-    "constant": N_("constant"),
-    "step": N_("step decay"),
-    "exponential": N_("exponential"),
-    "inverse_time": N_("1/t"),
-    "cosine": N_("cosine"),
-}
+SCHEDULE_TITLES = ENGINE_SCHEDULE_TITLES  # the engine names its schedules, for both labs
 AUGMENT_TITLES = {
     "shift": N_("shift"),
     "rotate": N_("rotate"),
