@@ -19,16 +19,26 @@ HTMX_VERSION = "2.0.11"
 VARY = "HX-Request, Cookie, Accept-Language"
 
 
+def plain_gettext(translations: gettext.NullTranslations):
+    """`_("Feature map %(n)s", n=3)` in a template: our own message, translated and filled in
+    as plain text. Autoescaping then escapes it and every value in it, so no text can turn into
+    markup on the way (Jinja's own i18n extension marks what gettext returns as safe)."""
+
+    def translate(message: str, **values) -> str:
+        return translations.gettext(message) % values
+
+    return translate
+
+
 def make_environment(directory: Path, translations: gettext.NullTranslations) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         autoescape=jinja2.select_autoescape(["html", "svg"]),
-        extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = env.globals["gettext"] = plain_gettext(translations)
     env.filters["num"] = short_number
     env.globals["urlencode"] = urlencode
     env.globals["HTMX_VERSION"] = HTMX_VERSION

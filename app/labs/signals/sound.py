@@ -36,12 +36,14 @@ class SoundUpload:
 @dataclass
 class SoundResult:
     audio: Audio  # the input, (C, L)
-    title: str  # msgid of the clip, or the uploaded file's name
+    title: str  # msgid of the clip, or the uploaded file's name (user text: never translated)
     ir: np.ndarray  # (M,)
     output: np.ndarray  # (C, L + M - 1) float32, scaled by `gain`
     gain: float
     plan: signals.ConvPlan
     delay_samples: int
+
+    uploaded: bool = False  # then `title` is the file's name
 
     @property
     def gain_db(self) -> float:
@@ -108,7 +110,8 @@ def compute_sound(state: SoundFields, uploads, results, static_dir) -> SoundResu
     plan = signals.plan_convolution(audio.length, h, audio.channels)
     y = signals.convolve(audio.samples, h.astype(np.float32), method=plan.method)
     y, gain = signals.normalise(y)
-    result = SoundResult(audio, title, h, y.astype(np.float32), gain, plan, delay)
+    result = SoundResult(audio, title, h, y.astype(np.float32), gain, plan, delay,
+                         uploaded=state.upload is not None)  # fmt: skip
     results.put(key, result, result.nbytes)
     return result
 

@@ -50,8 +50,10 @@ class VideoResult:
     signed: bool
     frame_ms: int  # display time of an input frame
     time_stride: int
-    title: str  # msgid or the uploaded file's name
+    title: str  # msgid, or the uploaded file's name (user text: never translated)
     formulas: list[AxisFormula]
+
+    uploaded: bool = False  # then `title` is the file's name
 
     @property
     def output_frame_ms(self) -> int:
@@ -139,7 +141,16 @@ def compute_video(state: VideoFields, uploads, results) -> VideoResult:
         )
     ]
     result = VideoResult(
-        volume, kernel, output, limit, signed, frame_ms, state.stride[0], title, formulas
+        volume,
+        kernel,
+        output,
+        limit,
+        signed,
+        frame_ms,
+        state.stride[0],
+        title,
+        formulas,
+        uploaded=state.upload is not None,
     )
     results.put(key, result, result.nbytes)
     return result

@@ -34,6 +34,16 @@ class Network:
     padding: str = "pre"
     truncating: str = "pre"
     known_scripts: set[str] = field(default_factory=set)
+    # The built-in corpus's labels are msgids (translated for the page); a student's own corpus's
+    # labels are the student's text, shown as typed.
+    builtin_names: bool = False
+
+    def class_titles(self, gettext) -> list[str]:
+        """The classes as the page names them: built-in labels translated, a student's own
+        labels as typed (never through gettext: they are data)."""
+        if self.builtin_names:
+            return [gettext(name) for name in self.class_names]
+        return list(self.class_names)
 
     @property
     def nbytes(self) -> int:
@@ -51,7 +61,7 @@ def builtin_network(state: TextFields, results) -> Network:
         defaults = TextTrainConfig()
         model = TextCNN(tok.vocab_size, 2, defaults.embedding_dim, defaults.widths,
                         defaults.filters, defaults.dropout, np.random.default_rng(0))  # fmt: skip
-        cached = Network(tok, model, corpus.class_names, trained=False)
+        cached = Network(tok, model, corpus.class_names, trained=False, builtin_names=True)
         cached.known_scripts = vocabulary_scripts(tok)
         results.put(key, cached, cached.nbytes)
     return cached
@@ -74,7 +84,8 @@ def run_network(run, results) -> Network:
                         np.random.default_rng(0))  # fmt: skip
         model.load_state_dict(run.state)
         cached = Network(tok, model, list(extra["class_names"]), True, run.id,
-                         config["maxlen"], config["padding"], config["truncating"])  # fmt: skip
+                         config["maxlen"], config["padding"], config["truncating"],
+                         builtin_names=config["corpus"] == "builtin")  # fmt: skip
         cached.known_scripts = vocabulary_scripts(tok)
         results.put(key, cached, cached.nbytes)
     return cached

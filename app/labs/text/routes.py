@@ -35,9 +35,9 @@ class Tried(Fields):
 @shows_errors_in(lab_error_page(PAGE, views.error_context))
 def text_page(
     request: Request, fields: Annotated[TextFields, Query()], templates: Templates, runs: Runs,
-    results: Results,
+    results: Results, gettext: Gettext,
 ) -> Response:  # fmt: skip
-    context = views.lab_context(fields, runs, results)
+    context = views.lab_context(fields, runs, results, gettext)
     return templates.page(request, PAGE, FRAGMENT, context, push=f"/text?{fields.query()}")
 
 
@@ -70,8 +70,10 @@ def _start(runs, fields: QueryParams, corpus_text: str):
 def train_error_page(request: Request, error: UserError) -> HTMLResponse:
     """Without JavaScript: the lab again, the training form as it was sent, the message in it."""
     fields = getattr(request.state, "train_fields", QueryParams())
-    messages = error.messages(gettext_of(request))
-    context = views.train_error_context(fields, runs_of(request), results_of(request), messages)
+    gettext = gettext_of(request)
+    context = views.train_error_context(
+        fields, runs_of(request), results_of(request), gettext, error.messages(gettext)
+    )
     return templates_of(request).response(request, PAGE, context, status_code=error.status)
 
 
@@ -122,6 +124,7 @@ def text_try(
     # The embedding view is swapped too (out of band), with the words just tried marked.
     words = [t.word for t in sentence["line"].tokens]
     context = {"run": run, "net": net, "tried": sentence, "textlab": views,
+               "class_titles": net.class_titles(gettext),
                "embedding": views.embedding_chart(net, words, gettext), "oob": False}  # fmt: skip
     return templates.response(request, "text/_try.html", context, headers={"HX-Push-Url": url})
 

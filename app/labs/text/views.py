@@ -205,9 +205,10 @@ def page_context(runs, train: dict | None = None) -> dict:
             "train": train or TextTrainFields().form()}  # fmt: skip
 
 
-def lab_context(state: TextFields, runs, results) -> dict:
+def lab_context(state: TextFields, runs, results, gettext) -> dict:
     view = compute(state, network_for(state, runs, results))
-    return {**page_context(runs), "view": view, "form": state.form()}
+    return {**page_context(runs), "view": view, "form": state.form(),
+            "class_titles": view.net.class_titles(gettext)}  # fmt: skip
 
 
 def error_context(request, error, messages: list[str]) -> dict:
@@ -220,14 +221,15 @@ def error_context(request, error, messages: list[str]) -> dict:
     return {**page_context(runs_of(request)), "form": form, "error": messages}
 
 
-def train_error_context(fields, runs, results, messages: list[str]) -> dict:
+def train_error_context(fields, runs, results, gettext, messages: list[str]) -> dict:
     """Without JavaScript: the lab again, the training form as it was sent, the message in it."""
     try:
         state = TextFields.parse(fields)
     except UserError:
         state = TextFields()
     train = TextTrainFields.typed(fields, defaults=TextTrainFields())
-    return {**lab_context(state, runs, results), "train": train, "train_error": messages}
+    return {**lab_context(state, runs, results, gettext), "train": train,
+            "train_error": messages}  # fmt: skip
 
 
 def embedding_chart(net: Network, extra_words: list[str], gettext) -> dict:
@@ -238,7 +240,7 @@ def embedding_chart(net: Network, extra_words: list[str], gettext) -> dict:
         x_label=gettext("axis 1 (%(pct)s%% of the variance)") % {"pct": round(share[0] * 100)},
         y_label=gettext("axis 2 (%(pct)s%% of the variance)") % {"pct": round(share[1] * 100)},
         title=gettext("Learned word vectors, projected to 2-D"),
-        classes=[gettext(name) for name in net.class_names],
+        classes=net.class_titles(gettext),
         legend_title=gettext("alone, the word means"),
         undecided=gettext("undecided (40–60%)") if len(net.class_names) == 2 else "",
     )
@@ -256,6 +258,7 @@ def run_context(run, results, gettext, try_text: str | None) -> tuple[dict, int]
         return context, status
     net = run_network(run, results)
     context["net"] = net
+    context["class_titles"] = net.class_titles(gettext)
     if try_text is not None:  # an empty ?try= is a form sent empty: say so
         try:
             context["tried"] = try_sentence(net, try_text)
