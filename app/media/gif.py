@@ -48,17 +48,7 @@ def decode_gif(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=["GIF"])
             width, height = image.size
-            if width * height > max_pixels:
-                raise UserError(
-                    N_(
-                        "The GIF's frames are %(width)s×%(height)s pixels; the limit is "
-                        "%(limit)s pixels per frame. Make it smaller and upload it again."
-                    ),
-                    status=413,
-                    width=width,
-                    height=height,
-                    limit=f"{max_pixels:,}",
-                )
+            _check_frame(image, max_pixels)
             count = getattr(image, "n_frames", 1)
             if count > max_frames:
                 raise UserError(
@@ -74,6 +64,9 @@ def decode_gif(
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             frames, durations = [], []
             for frame in ImageSequence.Iterator(image):
+                # A later frame may grow the canvas past the logical screen: each frame's size
+                # is known after its seek and before its pixels are decoded.
+                _check_frame(frame, max_pixels)
                 durations.append(int(frame.info.get("duration", 100) or 100))
                 rgb = frame.convert("RGB")
                 if rgb.size != size:
@@ -101,6 +94,21 @@ def decode_gif(
         ) from exc
     frame_ms = int(np.clip(np.median(durations), 40, 500))
     return Clip(np.stack(frames), frame_ms, (width, height))
+
+
+def _check_frame(frame: Image.Image, max_pixels: int) -> None:
+    width, height = frame.size
+    if width * height > max_pixels:
+        raise UserError(
+            N_(
+                "The GIF's frames are %(width)s×%(height)s pixels; the limit is "
+                "%(limit)s pixels per frame. Make it smaller and upload it again."
+            ),
+            status=413,
+            width=width,
+            height=height,
+            limit=f"{max_pixels:,}",
+        )
 
 
 def encode_gif(frames: np.ndarray, frame_ms: int) -> bytes:
