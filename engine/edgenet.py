@@ -109,6 +109,17 @@ def similarity_to_first(features: np.ndarray) -> np.ndarray:
 DEPTHS = ("conv1", "pool1", "pool2")  # the conv map, after one stage, after two stages
 
 
+def largest_shift(shape: tuple[int, int], direction: tuple[float, float], max_shift: int) -> int:
+    """The largest t <= max_shift for which shifting an (H, W) image by t·direction (rounded
+    toward zero, as invariance_curve does) still leaves some of it in view."""
+    height, width = shape
+    ux, uy = direction
+    t = max_shift
+    while t > 0 and (abs(int(t * ux)) >= width or abs(int(t * uy)) >= height):
+        t -= 1
+    return t
+
+
 def invariance_curve(image: np.ndarray, direction: tuple[int, int], max_shift: int):
     """Similarity between the features of `image` (H, W) and of the image shifted by
     t·direction, for t = 0..max_shift, at each depth. Returns (shifts, {depth: (T,) scores}).

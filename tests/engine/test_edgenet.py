@@ -11,6 +11,7 @@ from engine.edgenet import (
     LAYER2,
     cosine_similarity,
     invariance_curve,
+    largest_shift,
     layer1_bank,
     layer2_bank,
     shift_image,
@@ -48,6 +49,16 @@ def test_shift_image_moves_content_and_fills_with_zeros():
     assert moved[:2].sum() == 0 and moved[:, 0].sum() == 0
     with pytest.raises(ValueError, match="moves the whole"):
         shift_image(image, 4, 0)
+
+
+def test_largest_shift_keeps_part_of_the_image_in_view():
+    assert largest_shift((8, 256), (1.0, 0.0), 16) == 16
+    assert largest_shift((8, 256), (0.0, 1.0), 16) == 7  # an 8-pixel-tall strip
+    assert largest_shift((16, 16), (1.0, -1.0), 16) == 15
+    assert largest_shift((16, 16), (1.0, 0.5), 40) == 15  # the x part runs out first
+    assert largest_shift((1, 1), (1.0, 0.0), 16) == 0
+    for t in range(largest_shift((8, 20), (0.5, 1.0), 16) + 1):
+        shift_image(np.ones((8, 20)), int(t * 0.5), int(t * 1.0))  # none moves it all out
 
 
 def test_cosine_similarity():

@@ -23,6 +23,7 @@ router = APIRouter()
 PAGE, FRAGMENT = "pooling/page.html", "pooling/_lab.html"
 CACHE = {"Cache-Control": "private, max-age=3600"}
 UNKNOWN_VIEW = N_("Unknown image view '%(name)s'.")
+TOO_THIN = N_("This view needs a map of at least %(size)s×%(size)s pixels.")
 
 
 class PoolImage(Fields):
@@ -71,9 +72,16 @@ def pooling_image(
         pixels = overlay
     elif shown.view == "shrink":
         comparison = views.shrink_comparison(result, None)
+        if comparison is None:
+            raise UserError(TOO_THIN, size=views.SHRINK_MIN)
         pixels = colour_map(comparison.maps[shown.method])
     else:
-        image, *_ = views.invariance(fields, media)
+        experiment = views.invariance(fields, media)
+        if experiment is None:
+            raise UserError(TOO_THIN, size=views.INVARIANCE_MIN)
+        if shown.shifted and experiment.current is None:
+            raise UserError(views.OUT_OF_VIEW, reach=experiment.reach)
+        image = experiment.image
         if shown.depth == "input":
             moved = edgenet.shift_image(image, fields.dx, fields.dy) if shown.shifted else image
             pixels = clipped_grey(moved * 255)

@@ -20,11 +20,16 @@ from engine.conv import conv2d
 from engine.pool import avg_pool2d, max_pool2d, pool_output_size
 
 INVARIANCE_SIZE = 256  # the translation experiment always runs on a 256-pixel image
+INVARIANCE_MIN = 4  # two 2×2 pooling stages leave nothing of a thinner picture
 DEPTH_TITLES = {
     "conv1": N_("conv map (layer 1)"),
     "pool1": N_("after conv → ReLU → pool"),
     "pool2": N_("after two conv → ReLU → pool stages"),
 }
+OUT_OF_VIEW = N_(
+    "A shift this large moves the whole picture out of view: at the experiment's size, shifts "
+    "along this direction go up to %(reach)s pixels."
+)
 SHRINK_TITLES = {
     "subsample": N_("stride-2 convolution, identity kernel"),
     "conv_avg": N_("stride-2 convolution, 2×2 average kernel"),
@@ -135,10 +140,16 @@ class ShrinkComparison:
 SHRINK_METHODS = ("subsample", "conv_avg", "max")
 
 
-def shrink_comparison(result: PoolResult, near: tuple[int, int] | None) -> ShrinkComparison:
+SHRINK_MIN = 4  # the example is one 4×4 block of the map
+
+
+def shrink_comparison(result: PoolResult, near: tuple[int, int] | None) -> ShrinkComparison | None:
     """Three ways to halve a map: a stride-2 convolution with the identity kernel (keeps the
     top-left pixel of each 2×2 block), a stride-2 convolution with a 2×2 averaging kernel (= average
-    pooling) and 2×2 max pooling (keeps the strongest)."""
+    pooling) and 2×2 max pooling (keeps the strongest). None for a map thinner than one block."""
+    height, width = result.source_map.shape
+    if min(height, width) < SHRINK_MIN:
+        return None
     x = result.source_map[None, None]
     identity = np.zeros((1, 1, 2, 2))
     identity[0, 0, 0, 0] = 1.0
@@ -148,7 +159,6 @@ def shrink_comparison(result: PoolResult, near: tuple[int, int] | None) -> Shrin
         "conv_avg": conv2d(x, average, stride=2)[0, 0],
         "max": max_pool2d(x, 2)[0, 0],
     }
-    height, width = result.source_map.shape
     if near is None:
         # Where the map varies most: the block that shows the difference best.
         grid = result.source_map[: height // 4 * 4, : width // 4 * 4]
@@ -156,7 +166,8 @@ def shrink_comparison(result: PoolResult, near: tuple[int, int] | None) -> Shrin
         bi, bj = np.unravel_index(int(spread.argmax()), spread.shape)
         top = (int(bi) * 4, int(bj) * 4)
     else:
-        top = (min(near[0] // 4 * 4, height - 4), min(near[1] // 4 * 4, width - 4))
+        # The explained window may start on padding, above or left of the map.
+        top = (min(max(near[0], 0) // 4 * 4, height - 4), min(max(near[1], 0) // 4 * 4, width - 4))
     block = result.source_map[top[0] : top[0] + 4, top[1] : top[1] + 4]
     example_out = {
         "subsample": block[::2, ::2],
@@ -166,22 +177,49 @@ def shrink_comparison(result: PoolResult, near: tuple[int, int] | None) -> Shrin
     return ShrinkComparison(maps, block, example_out, top)
 
 
-def invariance(state: PoolFields, media):
-    """The curve for shifts along the direction of (dx, dy), and the features at (dx, dy)."""
+@dataclass(frozen=True)
+class Invariance:
+    image: np.ndarray  # (H, W) in 0..1, the long side INVARIANCE_SIZE
+    shifts: np.ndarray  # (T,) 0..reach
+    scores: dict[str, np.ndarray]  # depth -> (T,) similarity to the unshifted features
+    steps: int  # how far along the direction the chosen (dx, dy) goes
+    reach: int  # the largest shift that leaves some of the picture in view
+
+    @property
+    def current(self) -> dict[str, float] | None:
+        """Similarity at the chosen shift; None when that moves the whole picture out."""
+        if self.steps > self.reach:
+            return None
+        return {depth: float(values[self.steps]) for depth, values in self.scores.items()}
+
+
+def experiment_image(picture) -> np.ndarray:
+    """Grey, 0..1, long side INVARIANCE_SIZE: large pictures are scaled down, small ones (an icon)
+    enlarged by a whole factor, each pixel a block, so every picture gets the same experiment."""
+    pixels = grey(resize_to(picture, INVARIANCE_SIZE))
+    factor = INVARIANCE_SIZE // max(pixels.shape)
+    if factor > 1:
+        pixels = pixels.repeat(factor, axis=0).repeat(factor, axis=1)
+    return (pixels / 255.0).astype(np.float32)
+
+
+def invariance(state: PoolFields, media) -> Invariance | None:
+    """The curve for shifts along the direction of (dx, dy), and the features at (dx, dy). None
+    for a picture too thin for two pooling stages."""
     steps = max(abs(state.dx), abs(state.dy))
     direction = (state.dx / steps, state.dy / steps) if steps else (1.0, 0.0)
     key = f"inv:{state.source_key()}:{direction}"
     cached = media.results.get(key)
     if cached is None:
-        image = grey(resize_to(state.picture(media), INVARIANCE_SIZE)) / 255.0
-        shifts, scores = edgenet.invariance_curve(
-            image.astype(np.float32), direction, LIMITS.max_shift
-        )
-        cached = (image, shifts, scores)
+        image = experiment_image(state.picture(media))
+        if min(image.shape) < INVARIANCE_MIN:
+            return None
+        reach = edgenet.largest_shift(image.shape, direction, LIMITS.max_shift)
+        shifts, scores = edgenet.invariance_curve(image, direction, reach)
+        cached = (image, shifts, scores, reach)
         media.results.put(key, cached, image.nbytes + 1024)
-    image, shifts, scores = cached
-    current = {depth: float(values[steps]) for depth, values in scores.items()}
-    return image, shifts, scores, current, steps
+    image, shifts, scores, reach = cached
+    return Invariance(image, shifts, scores, steps, reach)
 
 
 def stage_maps(state: PoolFields, image: np.ndarray, results) -> dict[str, np.ndarray]:
@@ -214,16 +252,19 @@ def lab_context(state: PoolFields, media, gettext) -> dict:
     explanation = explain_cell(state, result)
     near = (explanation.rows[0], explanation.cols[0]) if explanation else None
     shrink = shrink_comparison(result, near)
-    _, shifts, scores, current, steps = invariance(state, media)
-    chart = line_chart(
-        [Series(gettext(DEPTH_TITLES[d]), shifts.tolist(), scores[d].tolist()) for d in scores],
-        x_label=gettext("shift along the chosen direction (pixels)"),
-        y_label=gettext("cosine similarity"),
-        title=gettext("Similarity of features, shifted vs unshifted"),
-        y_range=(0.0, 1.0),
-        marker_x=steps,
-        marker_label=gettext("now"),
-    )
+    experiment = invariance(state, media)
+    chart = None
+    if experiment is not None:
+        chart = line_chart(
+            [Series(gettext(DEPTH_TITLES[d]), experiment.shifts.tolist(), values.tolist())
+             for d, values in experiment.scores.items()],
+            x_label=gettext("shift along the chosen direction (pixels)"),
+            y_label=gettext("cosine similarity"),
+            title=gettext("Similarity of features, shifted vs unshifted"),
+            y_range=(0.0, 1.0),
+            marker_x=experiment.steps if experiment.current is not None else None,
+            marker_label=gettext("now"),
+        )  # fmt: skip
     height, width = result.source_map.shape
     return {
         **page_context(),
@@ -232,7 +273,9 @@ def lab_context(state: PoolFields, media, gettext) -> dict:
         "explanation": explanation,
         "shrink": shrink,
         "chart": chart,
-        "scores_now": current,
+        "experiment": experiment,
+        "experiment_min": INVARIANCE_MIN,
+        "shrink_min": SHRINK_MIN,
         "formulas": [
             (N_("height"), *output_formula(state, height)),
             (N_("width"), *output_formula(state, width)),
