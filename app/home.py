@@ -45,7 +45,12 @@ def _safe_return_path(candidate: str | None, host: str | None) -> str | None:
     """Only paths on this site, so the switch cannot be turned into an open redirect."""
     if not candidate:
         return None
-    parts = urlsplit(candidate)
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:  # "http://[": an unclosed IPv6 bracket
+        return None
+    if "\\" in candidate:  # browsers read "/\\evil.example" as "//evil.example"
+        return None
     if parts.netloc and parts.netloc != host:
         return None
     if not parts.path.startswith("/") or parts.path.startswith("//"):
@@ -53,11 +58,21 @@ def _safe_return_path(candidate: str | None, host: str | None) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def _is_address(candidate: str) -> bool:
+    try:
+        urlsplit(candidate)
+    except ValueError:
+        return False
+    return True
+
+
 @router.get("/lang/{code}")
 def switch_language(request: Request, code: str, next: str | None = None) -> RedirectResponse:
     if code not in LANGUAGES:
         raise UserError(N_("Unknown language '%(code)s'."), status=404, code=code[:20])
     host = request.headers.get("host")
+    if next and not _is_address(next):
+        raise UserError(N_("The return address '%(next)s' is not a valid address."), next=next[:80])
     target = (
         _safe_return_path(next, host)
         or _safe_return_path(request.headers.get("referer"), host)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, QueryParams, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from app.media.images import DecodedImage, decode_image
@@ -63,10 +64,28 @@ async def buffered_form(request: Request, max_files: int = 1) -> FormData:
         return {"type": "http.request", "body": body, "more_body": False}
 
     settings = settings_of(request)
-    return await Request(request.scope, replay).form(
-        max_files=max_files, max_fields=settings.max_form_fields,
-        max_part_size=settings.max_form_field_bytes,
-    )  # fmt: skip
+    try:
+        return await Request(request.scope, replay).form(
+            max_files=max_files, max_fields=settings.max_form_fields,
+            max_part_size=settings.max_form_field_bytes,
+        )  # fmt: skip
+    except HTTPException as exc:  # Starlette's form parser refusing the form, in English
+        raise form_refused(str(exc.detail), settings, max_files) from None
+
+
+def form_refused(detail: str, settings, max_files: int) -> UserError:
+    """Starlette's reason for refusing a form, as a message that names our limit."""
+    if "exceeded maximum size" in detail:
+        return UserError(
+            N_("A text field of this form is longer than the %(limit)s MB limit for one field. "
+               "Shorten it and send the form again."),
+            status=413, limit=f"{settings.max_form_field_bytes / (1024 * 1024):g}",
+        )  # fmt: skip
+    if detail.startswith("Too many files"):
+        return UserError(N_("This form takes at most %(n)s file(s)."), n=max_files)
+    if detail.startswith("Too many fields"):
+        return UserError(N_("This form has more than %(n)s fields."), n=settings.max_form_fields)
+    return UserError(N_("The form could not be read: it is not valid form data."))
 
 
 async def read_file(

@@ -51,7 +51,8 @@ def problem(info: FieldInfo, key: str, error: dict, raw) -> UserError:
         return from_engine_error(context["error"])
     spec = spec_of(info)
     label = LabelRef(info.title or key)
-    text = (last(raw, key) if raw is not None and key in raw else str(error.get("input", "")))[:40]
+    text = last(raw, key) if raw is not None and key in raw else str(error.get("input", ""))
+    text = text if len(text) <= 40 else text[:39] + "…"
     kind = error["type"]
     low, high = _bound(info, "ge", "gt"), _bound(info, "le", "lt")
     params = {"field": label, "text": text, "value": text, "name": text}
@@ -62,7 +63,9 @@ def problem(info: FieldInfo, key: str, error: dict, raw) -> UserError:
     params["choices"] = params["names"] = ", ".join(_choices(info))
     if spec.invalid:
         message = spec.invalid
-    elif kind in ("int_parsing", "int_from_float", "int_type"):
+    elif kind == "int_parsing_size" and low is not None and high is not None:
+        message = RANGE  # more digits than Python parses (4,300): far out of range
+    elif kind in ("int_parsing", "int_from_float", "int_type", "int_parsing_size"):
         message = WHOLE
     elif kind in ("float_parsing", "float_type", "finite_number"):
         message = FINITE

@@ -160,13 +160,17 @@ class RaceRules(MapFields):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        extra = sorted(
-            {k for k in data if k[:1] == "o" and k[1:].isdigit() and int(k[1:]) > MAX_RACERS}
-        )
+        for key in data:
+            if key[:1] == "o" and key[1:].isdigit() and not key[1:].isascii():
+                raise UserError(
+                    N_("'%(key)s' is not an optimizer: they are numbered o1 to o%(max)s."),
+                    key=key[:12], max=MAX_RACERS,
+                )  # fmt: skip
+        extra = [k for k in data if _slot_number(k) > MAX_RACERS]
         if extra:
             raise UserError(
                 N_("At most %(max)s optimizers race at once (got a setting for optimizer %(n)s)."),
-                max=MAX_RACERS, n=extra[-1][1:][:6],
+                max=MAX_RACERS, n=extra[0][1:][:6],
             )  # fmt: skip
         surface = _text(data.get("surface")) or "rosenbrock"
         changed = (_text(data.get("prev")) or surface) != surface
@@ -302,6 +306,15 @@ class RaceRules(MapFields):
             }  # fmt: skip
             hidden |= {f"{prefix}{i}" for prefix, skip in unused.items() if skip}
         return hidden
+
+
+def _slot_number(key: str) -> int:
+    """7 for "o7"; 0 for any other key. ASCII digits only: "o²" is not a slot, and a number of
+    thousands of digits is not parsed (int() refuses more than 4,300)."""
+    digits = key[1:]
+    if key[:1] != "o" or not (digits.isascii() and digits.isdigit()):
+        return 0
+    return int(digits) if len(digits) <= 6 else 10**6
 
 
 def _text(value) -> str:

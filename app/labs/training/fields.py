@@ -125,7 +125,8 @@ def edit_layers(arch: str, edit: str) -> str:
             raise UserError(N_("Unknown layer kind '%(name)s'."), name=argument[:30])
         layers.append(NEW_LAYERS[argument])
         return ", ".join(layers)
-    if action not in ("up", "down", "remove") or not argument.isdigit():
+    # isdigit() alone accepts "²", which int() refuses.
+    if action not in ("up", "down", "remove") or not (argument.isascii() and argument.isdigit()):
         raise UserError(N_("Unknown layer edit '%(name)s'."), name=edit[:30])
     index = int(argument)
     if index >= len(layers):
