@@ -19,6 +19,7 @@ from app.config import Settings
 from app.labs import LABS
 from app.media.cache import LRUBytesCache
 from app.media.images import configure_pillow
+from app.runs import owner
 from app.runs.manager import RunManager
 from app.web.body import BodyLimit
 from app.web.errors import install_error_handlers
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.templates_dir, load_translations(settings.locales_dir), limits=settings
     )
     templates.navigation = [(lab.path, lab.title) for lab in LABS]
+    templates.add_global("owns_run", owner.owns)  # a run's controls show only to its owner
     app.state.settings = settings
     app.state.templates = templates
     app.state.uploads = LRUBytesCache(settings.upload_cache_bytes)

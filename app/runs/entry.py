@@ -3,15 +3,37 @@ does, before NumPy is imported, then runs the lab's worker.
 
 A run gets one BLAS thread: with one run per core, more threads only fight each other and the web
 server. It also yields the CPU to page requests (nice 10).
+
+A worker whose server has gone (SIGKILL, the OOM killer) exits by itself within PARENT_CHECK
+seconds: nobody reads its queue any more, and its next write to the pipe could block forever.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import multiprocessing
 import os
+import threading
+import time
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+PARENT_CHECK = 1.0  # seconds between looks at whether the server is still there
+
+
+def exit_with_parent(parent_pid: int, check: float = PARENT_CHECK) -> threading.Thread:
+    """A watchdog thread: once this process's parent is no longer `parent_pid` (the orphan was
+    adopted by init or a subreaper), end the process at once. os._exit skips the queue's
+    feeder-thread join, which would block on a pipe nobody reads."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(check)
+        os._exit(3)
+
+    thread = threading.Thread(target=watch, daemon=True, name="exit-with-parent")
+    thread.start()
+    return thread
 
 
 def resolve(target):
@@ -23,6 +45,9 @@ def resolve(target):
 
 
 def run_worker(target, config: dict, queue, stop_event, pause_event, max_seconds: float) -> None:
+    # The pid multiprocessing recorded at spawn: right even if the server died before this line.
+    parent = multiprocessing.parent_process()
+    exit_with_parent(parent.pid if parent is not None else os.getppid())
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     with contextlib.suppress(AttributeError, OSError):

@@ -5,10 +5,14 @@
   finished go first), so memory stays bounded however many runs are started.
 - Pause, resume and stop are events the worker checks between steps; stop also terminates the
   process if it has not ended within a few seconds, so the CPU is always freed.
+- Time paused counts against the time limit: the worker stops itself there, and the manager stops
+  a run that outlives it by LIMIT_GRACE seconds (a worker stuck in one long step).
+- Each run remembers its owner (app.runs.owner): only that browser may pause, resume or stop it.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import secrets
 import threading
@@ -21,6 +25,7 @@ from app.web.errors import UserError
 from app.web.i18n import N_
 
 ACTIVE = ("starting", "running", "paused")
+LIMIT_GRACE = 5.0  # seconds past its time limit before the manager stops a run itself
 # The statuses as the pages show them (translated there with gettext).
 STATUS_NAMES = (
     N_("starting"), N_("running"), N_("paused"), N_("finished"), N_("stopped"), N_("diverged"),
@@ -50,6 +55,7 @@ class Run:
     finished: float | None = None
     state: dict | None = None  # trained weights (state_dict) once finished
     extra: dict = field(default_factory=dict)  # anything else a worker reports when done
+    owner: str = ""  # a digest of the starting browser's token (app.runs.owner)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -89,26 +95,30 @@ class RunManager:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, config: dict, target) -> Run:
+    def start(self, config: dict, target, owner: str = "") -> Run:
         """Start a run of `target(config, queue, stop_event, pause_event, max_seconds)` in a new
         process: a lab's worker, as "package.module:function" (imported in the worker process)
         or a function. It reports with (kind, payload) messages: "started", "steps", "epoch",
         "filters", "done" or "error"."""
+        return self.start_all([(config, target)], owner)[0]
+
+    def start_all(self, jobs: list[tuple[dict, object]], owner: str = "") -> list[Run]:
+        """Start several runs together, or none: an experiment of two runs needs two slots."""
         with self._lock:
             self._expire()
             active = sum(run.active for run in self._runs.values())
-            if active >= self.max_active:
-                raise UserError(
-                    N_(
-                        "The server is busy: %(n)s runs are training, the most it runs at once. "
-                        "Try again in a moment, or stop a run."
-                    ),
-                    status=429,
-                    n=active,
-                )
-            run = Run(secrets.token_hex(6), config, time.time())
-            self._runs[run.id] = run
+            if active + len(jobs) > self.max_active:
+                raise self._busy(active, len(jobs))
+            runs = [Run(secrets.token_hex(6), config, time.time(), owner=owner)
+                    for config, _ in jobs]  # fmt: skip
+            for run in runs:
+                self._runs[run.id] = run
             self._evict()
+        for run, (config, target) in zip(runs, jobs, strict=True):
+            self._launch(run, config, target)
+        return runs
+
+    def _launch(self, run: Run, config: dict, target) -> None:
         queue = self._context.Queue()
         stop_event, pause_event = self._context.Event(), self._context.Event()
         process = self._context.Process(
@@ -123,7 +133,36 @@ class RunManager:
         threading.Thread(
             target=self._collect, args=(run, queue, process), daemon=True, name=f"collect-{run.id}"
         ).start()
-        return run
+
+    def _busy(self, active: int, needed: int) -> UserError:
+        wait = self.seconds_until_free()
+        if needed > 1:
+            error = UserError(
+                N_("The server is busy: this experiment needs %(need)s free training slots and "
+                   "%(n)s of %(max)s are in use. Try again in about %(s)s seconds."),
+                status=429, need=needed, n=active, max=self.max_active, s=wait,
+            )  # fmt: skip
+        else:
+            error = UserError(
+                N_("The server is busy: %(n)s runs are training, the most it runs at once. "
+                   "Try again in about %(s)s seconds, or stop a run."),
+                status=429, n=active, s=wait,
+            )  # fmt: skip
+        error.headers = {"Retry-After": str(wait)}
+        return error
+
+    def seconds_until_free(self) -> int:
+        """When the first training slot is expected to free up: the soonest of each active
+        run's time left and its estimated finish (paused runs have only their time limit)."""
+        now = time.monotonic()
+        waits = []
+        for run in self._runs.values():
+            if not run.active or run.started is None:
+                continue
+            left = self.max_seconds - (now - run.started)
+            eta = run.eta_seconds if run.status == "running" else None
+            waits.append(min(left, eta) if eta is not None else left)
+        return max(1, math.ceil(min(waits))) if waits else 1
 
     def get(self, run_id: str) -> Run | None:
         with self._lock:
@@ -190,6 +229,8 @@ class RunManager:
             try:
                 kind, payload = queue.get(timeout=0.25)
             except Empty:
+                if self._past_limit(run):
+                    self.stop(run)  # the worker should have stopped itself: it is stuck
                 if not process.is_alive():
                     with run.lock:
                         if run.active:
@@ -201,6 +242,14 @@ class RunManager:
                 self._apply(run, kind, payload)
                 if kind in ("done", "error"):
                     return
+
+    def _past_limit(self, run: Run) -> bool:
+        return (
+            run.active
+            and run.started is not None
+            and time.monotonic() - run.started > self.max_seconds + LIMIT_GRACE
+            and not self._stop_requested(run)
+        )
 
     def _stop_requested(self, run: Run) -> bool:
         controls = self._controls.get(run.id)

@@ -36,18 +36,21 @@ class Reporter:
         if now - self.sent >= SEND_EVERY or info.step == info.total_steps:
             self.flush(info.epoch, info.total_steps)
             self.sent = now
-        while self.pause_event.is_set() and not self.stop_event.is_set():
+        # Paused time counts against the limit: a run left paused ends there and frees its slot.
+        while self.pause_event.is_set() and not self.stop_event.is_set() and not self.over_time():
             time.sleep(0.05)
 
     def epoch(self, payload: dict) -> None:
         self.flush(payload.get("epoch", 0))
         self.queue.put(("epoch", payload))
 
-    def should_stop(self) -> bool:
+    def over_time(self) -> bool:
         if time.monotonic() - self.started > self.max_seconds:
             self.limit_hit = True
-            return True
-        return self.stop_event.is_set()
+        return self.limit_hit
+
+    def should_stop(self) -> bool:
+        return self.over_time() or self.stop_event.is_set()
 
     def message(self, result_message: str) -> str:
         """The run's closing message: the time limit, when that is what ended it."""

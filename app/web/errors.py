@@ -40,6 +40,8 @@ STATUS_MESSAGES = {
 class UserError(Exception):
     """`message` is an English msgid with %(name)s placeholders, filled from `params`."""
 
+    headers: dict[str, str] | None = None  # sent with the error response (a 429's Retry-After)
+
     def __init__(self, message: str, status: int = 400, **params: object) -> None:
         super().__init__(message)
         self.message = message
@@ -132,6 +134,12 @@ def lab_error_page(
 
 
 async def error_response(request: Request, error: UserError) -> HTMLResponse:
+    response = await _error_page(request, error)
+    response.headers.update(error.headers or {})
+    return response
+
+
+async def _error_page(request: Request, error: UserError) -> HTMLResponse:
     templates = templates_of(request)
     messages = error.messages(templates.gettext(request))
     if templates.is_htmx(request):

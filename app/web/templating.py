@@ -77,6 +77,11 @@ class Templates:
 
     is_htmx = staticmethod(is_htmx)
 
+    def add_global(self, name: str, value) -> None:
+        """A function or value every template can use, in every language."""
+        for env in self.environments.values():
+            env.globals[name] = value
+
     def gettext(self, request: Request):
         return self.translations[request_locale(request)].gettext
 

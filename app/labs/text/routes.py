@@ -15,6 +15,7 @@ from app.labs.text.fields import MAX_TEXT, TextFields, TextTrainFields, run_conf
 from app.labs.text.network import run_network
 from app.media.deps import Results, results_of
 from app.media.uploads import buffered_form
+from app.runs import owner
 from app.runs.deps import Runs, TextRun, runs_of
 from app.web.deps import Gettext, Templates, gettext_of, templates_of
 from app.web.errors import UserError, lab_error_page, shows_errors_in
@@ -54,7 +55,7 @@ async def _corpus_text(form) -> str:
     return text if isinstance(text, str) else ""
 
 
-def _start(runs, fields: QueryParams, corpus_text: str):
+def _start(runs, fields: QueryParams, corpus_text: str, digest: str):
     form = TextTrainFields.parse(fields)
     own = None
     if form.source == "own":
@@ -64,7 +65,7 @@ def _start(runs, fields: QueryParams, corpus_text: str):
                    "built-in reviews.")
             )  # fmt: skip
         own = corpus.parse_corpus(corpus_text, form.lower)
-    return runs.start(run_config(form, own), WORKER)
+    return runs.start(run_config(form, own), WORKER, digest)
 
 
 def train_error_page(request: Request, error: UserError) -> HTMLResponse:
@@ -84,11 +85,12 @@ async def text_train(request: Request, runs: Runs) -> Response:
     fields = QueryParams([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
     request.state.train_fields = fields  # for the error page, should the form not do
     corpus_text = await _corpus_text(form)
-    run = await run_in_threadpool(_start, runs, fields, corpus_text)
+    digest, new_token = owner.starting_owner(request)
+    run = await run_in_threadpool(_start, runs, fields, corpus_text, digest)
     url = f"/text/runs/{run.id}"
     if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+        return owner.remember(Response(status_code=204, headers={"HX-Redirect": url}), new_token)
+    return owner.remember(RedirectResponse(url, status_code=303), new_token)
 
 
 @router.get("/text/runs/{run_id}", response_class=HTMLResponse)
@@ -130,6 +132,7 @@ def text_try(
 
 
 def _control(request, run, action: str, runs, templates, gettext, results) -> Response:
+    owner.require_owner(request, run)
     getattr(runs, action)(run)
     if not is_htmx(request):
         return RedirectResponse(f"/text/runs/{run.id}", status_code=303)

@@ -17,6 +17,7 @@ from app.labs.training.export import export_code
 from app.labs.training.fields import TrainFields
 from app.media.deps import Results
 from app.media.uploads import buffered_form
+from app.runs import owner
 from app.runs.deps import ImageRun, Runs
 from app.web.deps import Gettext, Templates
 from app.web.errors import UserError, lab_error_page, shows_errors_in
@@ -54,10 +55,10 @@ def _png(pixels: np.ndarray) -> Response:
     return Response(png_bytes(pixels), media_type="image/png", headers=headers)
 
 
-def _started(request: Request, url: str) -> Response:
+def _started(request: Request, url: str, new_token: str | None) -> Response:
     if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+        return owner.remember(Response(status_code=204, headers={"HX-Redirect": url}), new_token)
+    return owner.remember(RedirectResponse(url, status_code=303), new_token)
 
 
 # --- set up --------------------------------------------------------------------------------------
@@ -90,8 +91,9 @@ async def train_start(request: Request, runs: Runs) -> Response:
     form = await buffered_form(request, max_files=0)
     fields = TrainFields.parse(form)
     await run_in_threadpool(views.summarise, fields)  # refuse a stack that does not fit first
-    run = runs.start(fields.run_config() | {"query": fields.query()}, WORKER)
-    return _started(request, f"/train/runs/{run.id}")
+    digest, new_token = owner.starting_owner(request)
+    run = runs.start(fields.run_config() | {"query": fields.query()}, WORKER, digest)
+    return _started(request, f"/train/runs/{run.id}", new_token)
 
 
 # --- watch ---------------------------------------------------------------------------------------
@@ -113,6 +115,7 @@ def run_status(request: Request, run: ImageRun, templates: Templates, gettext: G
 
 
 def _control(request: Request, run, action: str, templates, gettext, runs) -> Response:
+    owner.require_owner(request, run)
     getattr(runs, action)(run)
     if not is_htmx(request):
         return RedirectResponse(f"/train/runs/{run.id}", status_code=303)
@@ -238,8 +241,11 @@ SHIFT_EXPERIMENT = (
 
 @router.post("/train/experiments/shift")
 def shift_experiment(request: Request, runs: Runs) -> Response:
-    ids = []
+    jobs = []
     for query in SHIFT_EXPERIMENT:
         fields = TrainFields.parse(QueryParams(query))
-        ids.append(runs.start(fields.run_config() | {"query": fields.query()}, WORKER).id)
-    return _started(request, "/train/compare?" + "&".join(f"run={run_id}" for run_id in ids))
+        jobs.append((fields.run_config() | {"query": fields.query()}, WORKER))
+    digest, new_token = owner.starting_owner(request)
+    started = runs.start_all(jobs, digest)  # both or neither: half an experiment compares nothing
+    url = "/train/compare?" + "&".join(f"run={run.id}" for run in started)
+    return _started(request, url, new_token)

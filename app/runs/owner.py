@@ -1,0 +1,62 @@
+"""Who may pause, resume or stop a run: the browser that started it.
+
+The browser gets a random token in a cookie the first time it starts a run; the run keeps a digest
+of it. Other students watching the same run see its progress but not its controls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from fastapi import Request, Response
+
+from app.runs.manager import Run
+from app.web.errors import UserError
+from app.web.i18n import N_
+
+OWNER_COOKIE = "cnnp_runs"
+TOKEN_BYTES = 16
+COOKIE_SECONDS = 7 * 24 * 3600
+
+
+def _token_of(request: Request) -> str | None:
+    token = request.cookies.get(OWNER_COOKIE, "")
+    valid = len(token) == 2 * TOKEN_BYTES and all(c in "0123456789abcdef" for c in token)
+    return token if valid else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def starting_owner(request: Request) -> tuple[str, str | None]:
+    """(the digest a new run keeps, a new token to set in the cookie, or None if the browser
+    already has one)."""
+    token = _token_of(request)
+    if token is not None:
+        return _digest(token), None
+    token = secrets.token_hex(TOKEN_BYTES)
+    return _digest(token), token
+
+
+def remember(response: Response, new_token: str | None) -> Response:
+    if new_token is not None:
+        response.set_cookie(OWNER_COOKIE, new_token, max_age=COOKIE_SECONDS, httponly=True,
+                            samesite="lax")  # fmt: skip
+    return response
+
+
+def owns(request: Request, run: Run) -> bool:
+    token = _token_of(request)
+    return (
+        bool(run.owner) and token is not None and secrets.compare_digest(_digest(token), run.owner)
+    )
+
+
+def require_owner(request: Request, run: Run) -> None:
+    if not owns(request, run):
+        raise UserError(
+            N_("Only the browser that started this run can pause, resume or stop it."),
+            status=403,
+        )
