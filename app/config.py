@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     max_loss_points: int = 50  # numbers in a Loss-lab list
     max_tosses: int = 1000
 
+    # --- who may embed the pages and send forms ------------------------------------------
+    # CSP frame-ancestors: "'self'" only; a school's LMS that frames the app adds its origin.
+    frame_ancestors: str = "'self'"
+    # Origins besides the app's own whose forms may start or stop runs (a proxy's public name).
+    allowed_origins: tuple[str, ...] = ()
+
     # --- where the pages come from (inside the installed package, or the checkout) ---------
     templates_dir: Path = Field(default_factory=lambda: asset_dir("templates"))
     static_dir: Path = Field(default_factory=lambda: asset_dir("static"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from functools import cache
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import home
@@ -25,6 +25,7 @@ from app.web.body import BodyLimit
 from app.web.errors import install_error_handlers
 from app.web.fields import request_errors
 from app.web.i18n import load_translations
+from app.web.security import SecurityHeaders, check_origin, security_headers
 from app.web.templating import Templates
 
 VERSION = "0.1.0"
@@ -43,7 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         runs.shutdown()  # no training process outlives the server
 
-    app = FastAPI(title="CNN Playground", version=VERSION, lifespan=lifespan)
+    # /docs and /redoc would load their scripts from a CDN: off, for a site that works offline.
+    # /openapi.json stays, for tools.
+    app = FastAPI(
+        title="CNN Playground", version=VERSION, lifespan=lifespan,
+        docs_url=None, redoc_url=None, dependencies=[Depends(check_origin)],
+    )  # fmt: skip
     templates = Templates(
         settings.templates_dir, load_translations(settings.locales_dir), limits=settings
     )
@@ -56,6 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runs = runs
 
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    app.state.security_headers = {
+        k.decode(): v.decode() for k, v in security_headers(settings.frame_ancestors)
+    }
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(home.router)
     for lab in LABS:

@@ -191,4 +191,7 @@ def install_error_handlers(app: FastAPI, field_errors) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> HTMLResponse:
         # A safety net: a bug still shows a message where the user is looking, not a blank page.
         message = N_("Something went wrong on the server. Please try again or change a setting.")
-        return await error_response(request, UserError(message, status=500))
+        response = await error_response(request, UserError(message, status=500))
+        # This handler runs outside every middleware: the security headers are added here.
+        response.headers.update(getattr(request.app.state, "security_headers", {}))
+        return response

@@ -6,3 +6,9 @@ document.addEventListener("click", (event) => {
   url.searchParams.set("next", window.location.pathname + window.location.search);
   link.href = url.toString();
 });
+
+// A control marked data-quiet-change does not refresh its form when changed (the layer editor's
+// "add" menu waits for its button). Caught on the way down, before htmx's listener on the form.
+document.addEventListener("change", (event) => {
+  if (event.target.closest && event.target.closest("[data-quiet-change]")) event.stopPropagation();
+}, true);

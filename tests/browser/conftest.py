@@ -48,11 +48,18 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh page. Any test that makes the browser refuse something under our
+    Content-Security-Policy (an inline script, an eval, a foreign resource) fails."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)  # fmt: skip
+    page.csp_refusals = refused  # a test that provokes a refusal on purpose empties it
     yield page
     context.close()
+    assert not refused, refused
 
 
 @pytest.fixture
