@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     max_video_depth: int = 16  # frames of the temporal blur
     max_moving_average: int = 400  # samples of the Signals lab's moving average
 
+    # Decodes and computations running at once in the web process; more wait their turn. Each
+    # may hold tens of MB of arrays, and two cores gain nothing from a third at once.
+    max_heavy_work: int = Field(default_factory=lambda: max(2, _cores()))
+
     # --- runs, epochs and seconds ----------------------------------------------------------
     max_active_runs: int = Field(default_factory=_cores)  # runs training at once: one per core
     run_max_seconds: int = 120  # wall time of one run

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from app import home
 from app.config import Settings
 from app.labs import LABS
-from app.media.cache import LRUBytesCache
+from app.media.cache import HeavyWork, LRUBytesCache
 from app.media.images import configure_pillow
 from app.runs import owner
 from app.runs.manager import RunManager
@@ -57,8 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates.add_global("owns_run", owner.owns)  # a run's controls show only to its owner
     app.state.settings = settings
     app.state.templates = templates
-    app.state.uploads = LRUBytesCache(settings.upload_cache_bytes)
-    app.state.results = LRUBytesCache(settings.result_cache_bytes)
+    heavy = HeavyWork(settings.max_heavy_work)  # shared: decoding and computing alike
+    app.state.uploads = LRUBytesCache(settings.upload_cache_bytes, heavy)
+    app.state.results = LRUBytesCache(settings.result_cache_bytes, heavy)
     app.state.runs = runs
 
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)

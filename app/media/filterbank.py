@@ -226,7 +226,7 @@ def build_bank(fields: BankFields, channels: int) -> tuple[np.ndarray, list[tupl
 @dataclass
 class FilterResult:
     image: np.ndarray  # (C, H, W) float32 0..255, what was convolved
-    source: DecodedImage
+    original_size: tuple[int, int]  # (width, height) of the picture as uploaded
     bank: np.ndarray  # (F, C, K, K')
     original_shapes: list[tuple[int, int]]
     maps: np.ndarray  # (F, H', W')
@@ -279,7 +279,8 @@ def _compute(fields: BankFields, source: DecodedImage) -> FilterResult:
             image, bank.astype(np.float32), fields.stride, fields.padding_arg, fields.dilation,
             fields.mode,
         )  # fmt: skip
-    return FilterResult(image, source, bank, original_shapes, maps, partials, pads)
+    # Not the decoded picture itself: a cached result keeps only what it counts in nbytes.
+    return FilterResult(image, source.original_size, bank, original_shapes, maps, partials, pads)
 
 
 @dataclass(frozen=True)

@@ -120,12 +120,21 @@ async def receive_image(request: Request, settings, uploads) -> tuple[str, FormD
         request, "image", settings.max_upload_bytes,
         no_file_message=N_("No file was attached. Choose an image file to upload."),
     )  # fmt: skip
-    image = await run_in_threadpool(
-        decode_image, data, settings.max_image_pixels, settings.working_size
-    )
     upload_id = content_id(data)
-    cached = CachedUpload(upload_id, filename, image)
-    uploads.put(upload_id, cached, cached.nbytes)
+
+    def decode() -> CachedUpload:
+        return CachedUpload(
+            upload_id,
+            filename,
+            decode_image(data, settings.max_image_pixels, settings.working_size),
+        )
+
+    # Once per content, within the work limit, off the event loop: a class uploading the same
+    # picture decodes it once.
+    cached = await run_in_threadpool(uploads.get_or_compute, upload_id, decode)
+    if cached.filename != filename:  # the same picture under another name: show this one's
+        renamed = CachedUpload(upload_id, filename, cached.image)
+        uploads.put(upload_id, renamed, renamed.nbytes)
     return upload_id, form
 
 

@@ -4,12 +4,8 @@ server killed outright takes its training processes with it."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,8 +15,8 @@ from starlette.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests.hostile.server import alive, children_of, server_process
 
-ROOT = Path(__file__).resolve().parents[2]
 # Long enough that only the time limit or a stop can end it.
 LONG = "dataset=digits&size=8&preset=tiny&epochs=50&batch=8&lr=0.05&seed=0"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -117,64 +113,20 @@ def test_a_refused_shift_experiment_starts_no_run():
         assert client.app.state.runs.runs() == []
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has exited; only its parent's wait is missing
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
 def test_training_processes_exit_when_the_server_is_killed():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "CNN_RUN_MAX_SECONDS": "120", "CNN_MAX_ACTIVE_RUNS": "2"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-
-        def answering():
-            try:
-                return urllib.request.urlopen(f"{base}/healthz", timeout=1).status == 200
-            except OSError:
-                return False
-
-        until(answering, 30, "the server did not start")
+    with server_process(run_max_seconds=120, max_active_runs=2) as (base, server):
         for _ in range(2):
             request = urllib.request.Request(f"{base}/train/runs", data=LONG.encode(),
                                              headers=FORM, method="POST")  # fmt: skip
             urllib.request.urlopen(request, timeout=30)
-        workers = until(lambda: children_of(server.pid) or None, 20, "no training process")
+        until(lambda: children_of(server.pid), 20, "no training process")
         time.sleep(1.0)  # let them train and fill their queues
         workers = children_of(server.pid)
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)
         until(lambda: not any(alive(pid) for pid in workers), 8,
               f"training processes {workers} outlived their server")  # fmt: skip
-    finally:
-        if server.poll() is None:
-            server.kill()
-        for pid in children_of(server.pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 def test_a_worker_stuck_past_its_time_limit_is_ended_by_the_manager(monkeypatch):

@@ -77,9 +77,10 @@ def check_window(state: PoolFields, shape: tuple[int, int]) -> None:
 
 def compute(state: PoolFields, media) -> PoolResult:
     key = "pool:" + state.query(prow=None, pcol=None)
-    cached = media.results.get(key)
-    if cached is not None:
-        return cached
+    return media.results.get_or_compute(key, lambda: _pool(state, media))
+
+
+def _pool(state: PoolFields, media) -> PoolResult:
     source_map, title = input_map(state, media)
     check_window(state, source_map.shape)
     x = source_map[None, None]
@@ -93,9 +94,7 @@ def compute(state: PoolFields, media) -> PoolResult:
         )
     else:
         pooled = avg_pool2d(x, k, s, p)
-    result = PoolResult(source_map, pooled[0, 0], winners, win_counts, title)
-    media.results.put(key, result, result.nbytes)
-    return result
+    return PoolResult(source_map, pooled[0, 0], winners, win_counts, title)
 
 
 @dataclass(frozen=True)
@@ -208,30 +207,32 @@ def invariance(state: PoolFields, media) -> Invariance | None:
     for a picture too thin for two pooling stages."""
     steps = max(abs(state.dx), abs(state.dy))
     direction = (state.dx / steps, state.dy / steps) if steps else (1.0, 0.0)
-    key = f"inv:{state.source_key()}:{direction}"
-    cached = media.results.get(key)
-    if cached is None:
+
+    def curve():
         image = experiment_image(state.picture(media))
         if min(image.shape) < INVARIANCE_MIN:
-            return None
+            return image, None, None, 0
         reach = edgenet.largest_shift(image.shape, direction, LIMITS.max_shift)
-        shifts, scores = edgenet.invariance_curve(image, direction, reach)
-        cached = (image, shifts, scores, reach)
-        media.results.put(key, cached, image.nbytes + 1024)
-    image, shifts, scores, reach = cached
-    return Invariance(image, shifts, scores, steps, reach)
+        return image, *edgenet.invariance_curve(image, direction, reach), reach
+
+    image, shifts, scores, reach = media.results.get_or_compute(
+        f"inv:{state.source_key()}:{direction}", curve, nbytes=lambda c: c[0].nbytes + 1024
+    )
+    return None if shifts is None else Invariance(image, shifts, scores, steps, reach)
 
 
 def stage_maps(state: PoolFields, image: np.ndarray, results) -> dict[str, np.ndarray]:
     """Features of the unshifted and shifted image at each depth, for thumbnails (cached: the
     page asks for six of them at once)."""
-    key = f"stages:{state.source_key()}:{state.dx}:{state.dy}"
-    cached = results.get(key)
-    if cached is None:
+
+    def features():
         shifted = edgenet.shift_image(image, state.dx, state.dy)
-        cached = edgenet.stages(np.stack([image, shifted])[:, None].astype(np.float32))
-        results.put(key, cached, sum(v.nbytes for v in cached.values()))
-    return cached
+        return edgenet.stages(np.stack([image, shifted])[:, None].astype(np.float32))
+
+    return results.get_or_compute(
+        f"stages:{state.source_key()}:{state.dx}:{state.dy}", features,
+        nbytes=lambda maps: sum(v.nbytes for v in maps.values()),
+    )  # fmt: skip
 
 
 def output_formula(state: PoolFields, n: int) -> tuple[int, int, int, int, int]:

@@ -179,10 +179,12 @@ async def signals_upload_wav(
         request, "sound", limit,
         N_("The file is larger than the %(limit)s MB limit for sound files. Choose a shorter one."),
     )  # fmt: skip
-    audio = await run_in_threadpool(decode_wav, data, settings.max_sound_seconds, limit)
     upload_id = content_id(data)
-    cached = sound.SoundUpload(upload_id, filename, audio)
-    uploads.put(sound.sound_key(upload_id), cached, cached.nbytes)
+    await run_in_threadpool(  # decoded once per content, within the work limit
+        uploads.get_or_compute, sound.sound_key(upload_id),
+        lambda: sound.SoundUpload(upload_id, filename,
+                                  decode_wav(data, settings.max_sound_seconds, limit)),
+    )  # fmt: skip
     params = _with(form, "clip", f"wav:{upload_id}")
     return await _after_upload(request, params, "sound", uploads, results, gettext)
 
@@ -196,10 +198,13 @@ async def signals_upload_gif(
         request, "gif", limit,
         N_("The file is larger than the %(limit)s MB limit for GIFs. Choose a smaller one."),
     )  # fmt: skip
-    clip = await run_in_threadpool(
-        decode_gif, data, settings.max_gif_frames, settings.max_gif_frame_pixels, limit,
-        settings.video_working_size,
-    )  # fmt: skip
+
+    def decode():
+        with uploads.heavy:
+            return decode_gif(data, settings.max_gif_frames, settings.max_gif_frame_pixels,
+                              limit, settings.video_working_size)  # fmt: skip
+
+    clip = await run_in_threadpool(decode)
     upload_id = content_id(data)
     params = _with(form, "video", f"gif:{upload_id}")
     if clip.frames.shape[0] < 2:

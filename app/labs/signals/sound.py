@@ -68,12 +68,11 @@ def load_sound(state: SoundFields, uploads, results, static_dir) -> tuple[Audio,
         if cached is None:
             raise UserError(EXPIRED_SOUND, status=410)
         return cached.audio, cached.filename
-    key = f"signals:clip:{state.clip}"
-    audio = results.get(key)
-    if audio is None:
-        data = (static_dir / "signals" / CLIPS[state.clip].file).read_bytes()
-        audio = decode_wav(data, max_seconds=60, max_bytes=1 << 24)
-        results.put(key, audio, audio.nbytes)
+    path = static_dir / "signals" / CLIPS[state.clip].file
+    audio = results.get_or_compute(
+        f"signals:clip:{state.clip}",
+        lambda: decode_wav(path.read_bytes(), max_seconds=60, max_bytes=1 << 24),
+    )
     return audio, CLIPS[state.clip].title
 
 
@@ -92,9 +91,10 @@ def impulse_response(state: SoundFields, rate: int) -> np.ndarray:
 
 def compute_sound(state: SoundFields, uploads, results, static_dir) -> SoundResult:
     key = "signals:sound:" + hashlib.sha256(urlencode(state.items()).encode()).hexdigest()
-    cached = results.get(key)
-    if cached is not None:
-        return cached
+    return results.get_or_compute(key, lambda: _filter_sound(state, uploads, results, static_dir))
+
+
+def _filter_sound(state: SoundFields, uploads, results, static_dir) -> SoundResult:
     audio, title = load_sound(state, uploads, results, static_dir)
     delay = max(1, round(state.delay_ms * audio.rate / 1000))
     if state.ir == "echo" and delay >= audio.length:
@@ -112,7 +112,6 @@ def compute_sound(state: SoundFields, uploads, results, static_dir) -> SoundResu
     y, gain = signals.normalise(y)
     result = SoundResult(audio, title, h, y.astype(np.float32), gain, plan, delay,
                          uploaded=state.upload is not None)  # fmt: skip
-    results.put(key, result, result.nbytes)
     return result
 
 

@@ -117,9 +117,10 @@ def compute_video(state: VideoFields, uploads, results) -> VideoResult:
     key = (
         "signals:video:" + hashlib.sha256(urlencode(state.items(frame=False)).encode()).hexdigest()
     )
-    cached = results.get(key)
-    if cached is not None:
-        return cached
+    return results.get_or_compute(key, lambda: _filter_video(state, uploads))
+
+
+def _filter_video(state: VideoFields, uploads) -> VideoResult:
     frames, frame_ms, title = load_video(state, uploads)
     volume = to_volume(frames, state.colour)  # (C, T, H, W)
     kernel = signals.video_kernel(state.kernel, state.depth)  # (KT, KH, KW)
@@ -152,7 +153,6 @@ def compute_video(state: VideoFields, uploads, results) -> VideoResult:
         formulas,
         uploaded=state.upload is not None,
     )
-    results.put(key, result, result.nbytes)
     return result
 
 

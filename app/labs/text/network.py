@@ -10,6 +10,7 @@ import numpy as np
 
 from app.labs.text.fields import TextFields
 from app.labs.text.scripts import vocabulary_scripts
+from app.media.cache import model_nbytes
 from app.web.errors import UserError
 from app.web.i18n import N_
 from engine.text import Tokenizer, load_reviews
@@ -47,24 +48,24 @@ class Network:
 
     @property
     def nbytes(self) -> int:
-        return self.model.num_params() * 4 + 64 * len(self.tokenizer.word_index) + 4096
+        return model_nbytes(self.model) + 64 * len(self.tokenizer.word_index)
 
 
 def builtin_network(state: TextFields, results) -> Network:
     """The tokenizer fitted on the built-in training reviews and an untrained network (seed 0)."""
-    key = f"text:init:{state.num_words}:{state.oov}:{state.lower}"
-    cached = results.get(key)
-    if cached is None:
+
+    def build() -> Network:
         corpus = load_reviews()
         tok = Tokenizer(state.num_words, OOV_TOKEN if state.oov else None, state.lower)
         tok.fit_on_texts(corpus.train_texts)
         defaults = TextTrainConfig()
         model = TextCNN(tok.vocab_size, 2, defaults.embedding_dim, defaults.widths,
                         defaults.filters, defaults.dropout, np.random.default_rng(0))  # fmt: skip
-        cached = Network(tok, model, corpus.class_names, trained=False, builtin_names=True)
-        cached.known_scripts = vocabulary_scripts(tok)
-        results.put(key, cached, cached.nbytes)
-    return cached
+        net = Network(tok, model, corpus.class_names, trained=False, builtin_names=True)
+        net.known_scripts = vocabulary_scripts(tok)
+        return net
+
+    return results.get_or_compute(f"text:init:{state.num_words}:{state.oov}:{state.lower}", build)
 
 
 def run_network(run, results) -> Network:
@@ -73,9 +74,8 @@ def run_network(run, results) -> Network:
             N_("Run %(id)s has no trained network yet: wait until it has finished."),
             status=409, id=run.id,
         )  # fmt: skip
-    key = f"text:run:{run.id}"
-    cached = results.get(key)
-    if cached is None:
+
+    def build() -> Network:
         config, extra = run.config, run.extra
         train = config["train"]
         tok = Tokenizer.from_dict(extra["tokenizer"])
@@ -83,9 +83,10 @@ def run_network(run, results) -> Network:
                         DEFAULT_WIDTHS, train["filters"], train["dropout"],
                         np.random.default_rng(0))  # fmt: skip
         model.load_state_dict(run.state)
-        cached = Network(tok, model, list(extra["class_names"]), True, run.id,
-                         config["maxlen"], config["padding"], config["truncating"],
-                         builtin_names=config["corpus"] == "builtin")  # fmt: skip
-        cached.known_scripts = vocabulary_scripts(tok)
-        results.put(key, cached, cached.nbytes)
-    return cached
+        net = Network(tok, model, list(extra["class_names"]), True, run.id,
+                      config["maxlen"], config["padding"], config["truncating"],
+                      builtin_names=config["corpus"] == "builtin")  # fmt: skip
+        net.known_scripts = vocabulary_scripts(tok)
+        return net
+
+    return results.get_or_compute(f"text:run:{run.id}", build)

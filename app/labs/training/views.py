@@ -15,6 +15,7 @@ from app.labs.training import titles
 from app.labs.training.drawing import prepare_drawing
 from app.labs.training.fields import DIGIT_SIZES, TrainFields, layer_list
 from app.labs.training.worker import augmenter_for
+from app.media.cache import model_nbytes
 from app.runs.deps import find_run, runs_of
 from app.runs.manager import Run
 from app.runs.views import progress_context
@@ -157,7 +158,7 @@ def run_model(run: Run, results) -> tuple[Sequential, list[architecture.LayerInf
         return model, architecture.analyse(data.x_train.shape[1:], specs)
 
     return results.get_or_compute(
-        f"model:{run.id}", rebuild, nbytes=lambda pair: pair[0].num_params() * 4 + 4096
+        f"model:{run.id}", rebuild, nbytes=lambda pair: model_nbytes(pair[0])
     )
 
 
