@@ -129,9 +129,10 @@ def state_rows(racer: Racer, descent: Descent, axis: str = "x") -> tuple[list[di
     elif racer.kind in ("momentum", "nesterov"):
         mu = racer.momentum
         formula = "g" if t == 1 else f"{mu:g}·v + g"
-        rows.append(_row(N_("velocity"), "v", formula, state["velocity"]))
+        # With μ = 0 the optimizer keeps no velocity (as PyTorch's SGD): v is the gradient.
+        v = state.get("velocity", g)
+        rows.append(_row(N_("velocity"), "v", formula, v))
         rows.append(_row(N_("effective rate"), "η", "η", eff))
-        v = state["velocity"]
         if racer.kind == "momentum":
             rows.append(_row(N_("update"), "Δ", "−η·v", update))
             explain = f"{axis}: Δ = −η·v = −{fmt(eff[0])} × {fmt(v[0])} = {_plain(update[0])}"
