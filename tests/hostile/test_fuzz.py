@@ -175,3 +175,15 @@ def test_every_bound_and_choice_of_every_parameter_alone(fuzzed, method, path):
             continue
         for value in boundary_values(parameter["schema"]):
             check(client.get(url, params={parameter["name"]: value}, follow_redirects=False))
+
+
+@pytest.mark.parametrize(("method", "path"), [op for op in operations() if op[0] == "GET"])
+def test_markup_in_any_parameter_comes_back_as_text(fuzzed, method, path):
+    """Every parameter of every page, with each probe: error messages echo what was typed, the
+    forms show it back, and none of it may become markup."""
+    client, schema, run_id = fuzzed
+    url = path.replace("{run_id}", run_id).replace("{code}", "en")
+    for parameter in schema["paths"][path]["get"].get("parameters", []):
+        if parameter["in"] == "query":
+            for probe in XSS:
+                check(client.get(url, params={parameter["name"]: probe}, follow_redirects=False))
