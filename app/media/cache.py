@@ -11,6 +11,7 @@ Two things keep a class of students from running the server out of memory:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 
@@ -87,11 +88,12 @@ class LRUBytesCache:
                 _, (_, dropped) = self._items.popitem(last=False)
                 self._total -= dropped
 
-    def get_or_compute(self, key: str, compute, nbytes=None):
+    def get_or_compute(self, key: str, compute, nbytes=None, heavy: bool = True):
         """The cached value, or `compute()` kept under `key` (`nbytes(value)` or value.nbytes).
 
         Computed once however many threads ask at the same time: the first computes (within the
-        work limit), the others wait and get its value, or its exception."""
+        work limit, unless `heavy` is False: light work that must not queue behind it), the
+        others wait and get its value, or its exception."""
         with self._lock:
             item = self._items.get(key)
             if item is not None:
@@ -107,7 +109,7 @@ class LRUBytesCache:
                 raise flight.error
             return flight.value
         try:
-            with self.heavy:
+            with self.heavy if heavy else contextlib.nullcontext():
                 value = compute()
             self.put(key, value, nbytes(value) if nbytes else value.nbytes)
             flight.value = value
@@ -127,6 +129,13 @@ class LRUBytesCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def cached_bytes(cache: LRUBytesCache, key: str, make) -> bytes:
+    """An encoded picture (or any bytes) made once per key: a class following the teacher asks
+    for the same PNGs, and encoding is most of a warm picture request's time. Encoding is light:
+    it does not wait for a work slot (the results it encodes take their own)."""
+    return cache.get_or_compute(key, make, nbytes=lambda data: len(data) + len(key), heavy=False)
 
 
 def model_nbytes(model) -> int:

@@ -37,6 +37,9 @@ def make_environment(directory: Path, translations: gettext.NullTranslations) ->
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # Templates do not change under a running server (`uvicorn --reload` restarts it): no
+        # stat() of every template file on every render.
+        auto_reload=False,
     )
     env.globals["_"] = env.globals["gettext"] = plain_gettext(translations)
     env.filters["num"] = short_number

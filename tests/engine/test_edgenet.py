@@ -94,3 +94,16 @@ def test_similarity_to_first_equals_pairwise_cosine():
     features = np.random.default_rng(2).random((5, 3, 4, 4)).astype(np.float32)
     expected = cosine_similarity(np.repeat(features[:1], 5, axis=0), features)
     np.testing.assert_allclose(similarity_to_first(features), expected, rtol=1e-5)
+
+
+def test_the_curve_in_chunks_equals_one_batch_through_the_network():
+    from engine.edgenet import similarity_to_first
+
+    rng = np.random.default_rng(3)
+    image = rng.random((40, 36)).astype(np.float32)
+    shifts, scores = invariance_curve(image, (1.0, 0.5), 9)  # 10 shifts: chunks of 4, 4, 2
+    batch = np.stack([shift_image(image, int(t * 1.0), int(t * 0.5)) for t in shifts])[:, None]
+    features = stages(batch)
+    for depth, values in scores.items():
+        np.testing.assert_allclose(values, similarity_to_first(features[depth]), atol=1e-6)
+        assert values.shape == (10,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -11,6 +12,7 @@ from app.config import LIMITS
 from app.labs.filters import views
 from app.labs.filters.fields import FilterFields
 from app.media import filterbank
+from app.media.cache import cached_bytes
 from app.media.deps import Media
 from app.media.uploads import upload_into_lab
 from app.web.deps import AppSettings, Templates
@@ -53,10 +55,19 @@ def filters_page(
 
 @router.get("/filters/image.png")
 def filters_image(
+    request: Request,
     fields: Annotated[FilterFields, Query()],
     shown: Annotated[ImageView, Query()],
     media: Media,
 ) -> Response:
+    def draw() -> bytes:
+        return png_bytes(_image_pixels(fields, shown, media))
+
+    data = cached_bytes(media.results, f"png:filters:{request.url.query}", draw)
+    return Response(data, media_type="image/png", headers=CACHE)
+
+
+def _image_pixels(fields: FilterFields, shown: ImageView, media) -> np.ndarray:
     if shown.view == "other-op":
         # The same settings under the other operation, for the correlation/convolution comparison.
         fields.op = "convolve" if fields.op == "correlate" else "correlate"
@@ -64,18 +75,16 @@ def filters_image(
     index = min(shown.index, len(result.maps) - 1)
     if shown.view == "input":
         pixels = clipped_grey(result.image.transpose(1, 2, 0))
-        pixels = pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
-    elif shown.view in ("map", "other-op"):
-        pixels = colour_map(result.maps[index])
-    elif shown.view == "clip":
-        pixels = clipped_grey(result.maps[index])
-    else:
-        if result.partials is None:
-            raise UserError(N_("Per-channel maps exist only for colour (RGB) images."))
-        channel_values = result.partials[index]
-        # One scale for the three channels, so their sizes can be compared by eye.
-        pixels = diverging_rgb(channel_values[shown.channel], symmetric_limit(channel_values))
-    return Response(png_bytes(pixels), media_type="image/png", headers=CACHE)
+        return pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
+    if shown.view in ("map", "other-op"):
+        return colour_map(result.maps[index])
+    if shown.view == "clip":
+        return clipped_grey(result.maps[index])
+    if result.partials is None:
+        raise UserError(N_("Per-channel maps exist only for colour (RGB) images."))
+    channel_values = result.partials[index]
+    # One scale for the three channels, so their sizes can be compared by eye.
+    return diverging_rgb(channel_values[shown.channel], symmetric_limit(channel_values))
 
 
 @router.post("/filters/upload", response_class=HTMLResponse)

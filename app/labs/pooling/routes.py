@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.labs.pooling import views
 from app.labs.pooling.fields import PoolFields
+from app.media.cache import cached_bytes
 from app.media.deps import Media
 from app.media.uploads import upload_into_lab
 from app.web.deps import AppSettings, Gettext, Templates
@@ -54,42 +55,47 @@ def pooling_page(
 
 @router.get("/pooling/image.png")
 def pooling_image(
+    request: Request,
     fields: Annotated[PoolFields, Query()],
     shown: Annotated[PoolImage, Query()],
     media: Media,
 ) -> Response:
+    def draw() -> bytes:
+        return png_bytes(_image_pixels(fields, shown, media))
+
+    data = cached_bytes(media.results, f"png:pooling:{request.url.query}", draw)
+    return Response(data, media_type="image/png", headers=CACHE)
+
+
+def _image_pixels(fields: PoolFields, shown: PoolImage, media) -> np.ndarray:
     result = views.compute(fields, media)
     if shown.view == "input":
-        pixels = colour_map(result.source_map)
-    elif shown.view == "pooled":
-        pixels = colour_map(result.pooled)
-    elif shown.view == "winners":
+        return colour_map(result.source_map)
+    if shown.view == "pooled":
+        return colour_map(result.pooled)
+    if shown.view == "winners":
         if result.win_counts is None:
             raise UserError(N_("Only max pooling has winners."))
         # Transparent everywhere but the cells that won a window.
         overlay = np.zeros((*result.source_map.shape, 4), dtype=np.uint8)
         overlay[result.win_counts > 0] = (240, 228, 66, 255)
-        pixels = overlay
-    elif shown.view == "shrink":
+        return overlay
+    if shown.view == "shrink":
         comparison = views.shrink_comparison(result, None)
         if comparison is None:
             raise UserError(TOO_THIN, size=views.SHRINK_MIN)
-        pixels = colour_map(comparison.maps[shown.method])
-    else:
-        experiment = views.invariance(fields, media)
-        if experiment is None:
-            raise UserError(TOO_THIN, size=views.INVARIANCE_MIN)
-        if shown.shifted and experiment.current is None:
-            raise UserError(views.OUT_OF_VIEW, reach=experiment.reach)
-        image = experiment.image
-        if shown.depth == "input":
-            moved = edgenet.shift_image(image, fields.dx, fields.dy) if shown.shifted else image
-            pixels = clipped_grey(moved * 255)
-        else:
-            features = views.stage_maps(fields, image, media.results)[shown.depth][shown.shifted]
-            # All channels at once: the sum of the rectified responses.
-            pixels = colour_map(np.maximum(features, 0).sum(axis=0))
-    return Response(png_bytes(pixels), media_type="image/png", headers=CACHE)
+        return colour_map(comparison.maps[shown.method])
+    experiment = views.invariance(fields, media)
+    if experiment is None:
+        raise UserError(TOO_THIN, size=views.INVARIANCE_MIN)
+    if shown.shifted and experiment.current is None:
+        raise UserError(views.OUT_OF_VIEW, reach=experiment.reach)
+    image = experiment.image
+    if shown.depth == "input":
+        moved = edgenet.shift_image(image, fields.dx, fields.dy) if shown.shifted else image
+        return clipped_grey(moved * 255)
+    # All channels at once: the sum of the rectified responses.
+    return colour_map(views.stage_maps(fields, image, media.results)[shown.depth][shown.shifted])
 
 
 @router.post("/pooling/upload", response_class=HTMLResponse)
