@@ -1,7 +1,8 @@
 """Benchmarks with references measured in the same run (SciPy is a bench/test extra).
 
 python -m benchmarks.bench_conv [--quick]    engine.conv against SciPy and a float32 matmul
-python -m benchmarks.bench_server [--quick]  the Filters lab over HTTP
+python -m benchmarks.bench_server [--quick]  the Filters lab over HTTP, then a classroom
+python -m benchmarks.classroom [--students]  60 students at once on three labs vs one alone
 python -m benchmarks.bench_pool [--quick]    pooling vs a naive loop; the Pooling lab over HTTP
 python -m benchmarks.bench_layers [--quick]  a LeNet training step in GFLOP/s (and vs PyTorch)
 python -m benchmarks.bench_train [--quick]   LeNet on the digits from the command line

@@ -229,3 +229,47 @@ def test_rss_stays_within_the_cache_budget_after_hundreds_of_uploads():
             f"RSS grew {grown / MB:.0f} MB over 200 uploads; the caches may hold "
             f"{BUDGET / MB:.0f} MB, plus {OVERHEAD / MB:.0f} MB allowed"
         )
+
+
+def test_uploads_decode_within_the_work_limit(make_png, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+    from app.media import uploads
+
+    running, peak, lock = [0], [0], threading.Lock()
+    decode = uploads.decode_image
+
+    def counted(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.1)
+        try:
+            return decode(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(uploads, "decode_image", counted)
+    with TestClient(create_app(Settings(max_heavy_work=2))) as client:
+        start = threading.Barrier(8)
+        statuses = []
+
+        def upload(seed):
+            start.wait()
+            response = client.post(
+                "/filters/upload",
+                follow_redirects=False,
+                files={"image": ("a.png", make_png(64, 48, seed=seed))},
+            )
+            statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=upload, args=(seed,)) for seed in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert statuses == [303] * 8
+    assert peak[0] == 2  # eight at once, two decoding at a time
