@@ -148,10 +148,14 @@ def test_lying_wav_headers_get_a_message(client, kind):
 
 
 def upload_to_pooling(client, data: bytes, query: str = "") -> str:
+    """The page for an upload, after checking that every picture it links to is there."""
     files = {"image": ("x.png", data)}
     upload = client.post("/pooling/upload", files=files, follow_redirects=False)
     assert upload.status_code == 303
-    return client.get(upload.headers["location"] + query).text
+    page = client.get(upload.headers["location"] + query).text
+    for src in set(__import__("re").findall(r'src="(/pooling/image\.png\?[^"]+)"', page)):
+        assert client.get(src.replace("&amp;", "&")).status_code == 200, src
+    return page
 
 
 def test_a_banner_explains_why_a_shift_across_it_has_no_score(client):

@@ -227,7 +227,11 @@ def stage_maps(state: PoolFields, image: np.ndarray, results) -> dict[str, np.nd
     the features' bytes."""
 
     def features():
-        shifted = edgenet.shift_image(image, state.dx, state.dy)
+        height, width = image.shape
+        in_view = abs(state.dx) < width and abs(state.dy) < height
+        # A shift past the picture leaves nothing: its thumbnails are not shown (the note says
+        # why), but the unshifted ones are.
+        shifted = edgenet.shift_image(image, state.dx, state.dy) if in_view else 0 * image
         maps = edgenet.stages(np.stack([image, shifted])[:, None].astype(np.float32))
         return {depth: np.maximum(maps[depth], 0).sum(axis=1) for depth in edgenet.DEPTHS}
 
