@@ -58,10 +58,12 @@ def test_the_add_layer_menu_waits_for_its_button(page, live_server):
     page.locator("#add-layer").select_option("dropout")
     page.wait_for_timeout(600)
     assert sent == []  # choosing a kind alone sends nothing
-    page.locator("#add-layer-button").click()
-    page.wait_for_load_state("networkidle")
-    assert "dropout 0.25" in page.locator("textarea[name=arch]").input_value()
+    with page.expect_response(lambda response: "/train?" in response.url):
+        page.locator("#add-layer-button").click()
+    page.wait_for_function(
+        "() => document.querySelector('textarea[name=arch]').value.includes('dropout 0.25')"
+    )
     # Any other control still refreshes the form at once.
-    page.locator("input[name=bn]").check()
-    page.wait_for_load_state("networkidle")
+    with page.expect_response(lambda response: "/train?" in response.url):
+        page.locator("input[name=bn]").check()
     assert len(sent) >= 2
