@@ -20,6 +20,17 @@ def png_file(width: int = 40, height: int = 30, mode: str = "RGB", seed: int = 0
     return buffer.getvalue()
 
 
+def wait_for_run(client, run_id: str, timeout: float = 60) -> str:
+    """The status a run ends with, polled from the app's run manager."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        run = client.app.state.runs.get(run_id)
+        if not run.active:
+            return run.status
+        time.sleep(0.05)
+    raise AssertionError("the run did not finish in time")
+
+
 @pytest.fixture
 def make_png():
     return png_file

@@ -1,7 +1,6 @@
 """The Text lab over HTTP: the pipeline page and fragment, every bad input, runs, try it."""
 
 import re
-import time
 from html import unescape
 from urllib.parse import quote
 
@@ -13,6 +12,7 @@ from app.config import Settings
 from app.main import create_app
 from engine.text import Tokenizer, load_reviews
 from tests.app.conftest import HX, HX_CONTROLS
+from tests.conftest import wait_for_run as wait
 
 HX_TRAIN = {**HX, "X-Error-Target": "#train-error"}
 HX_TRY = {**HX, "X-Error-Target": "#try-error"}
@@ -258,16 +258,6 @@ def test_the_form_comes_back_as_typed(client):
 FORM = {"source": "builtin", "maxlen": "12", "pad": "pre", "trunc": "pre", "words": "",
         "oov": "1", "lower": "1", "epochs": "4", "dim": "16", "filters": "8", "lr": "0.01",
         "dropout": "0.5", "seed": "0"}  # fmt: skip
-
-
-def wait(client, run_id: str, timeout: float = 60) -> str:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = client.app.state.runs.get(run_id)
-        if not run.active:
-            return run.status
-        time.sleep(0.05)
-    raise AssertionError("the run did not finish in time")
 
 
 def start(client, **fields) -> str:

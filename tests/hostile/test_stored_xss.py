@@ -7,25 +7,19 @@ that shows it, including the pages other students open (the run list, the run pa
 from __future__ import annotations
 
 import io
-import time
 import wave
 
 import numpy as np
 from PIL import Image
 
+from tests.conftest import wait_for_run
 from tests.hostile.conftest import XSS, assert_escaped
 
 HX = {"HX-Request": "true"}
 
 
 def wait(client, run_id: str, timeout: float = 90) -> str:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = client.app.state.runs.get(run_id)
-        if not run.active:
-            return run.status
-        time.sleep(0.05)
-    raise AssertionError("the run did not finish in time")
+    return wait_for_run(client, run_id, timeout)
 
 
 def test_a_corpus_whose_labels_are_markup_stays_text_for_everyone(trainer):
