@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.model import Sequential
+from engine.padding import resolve_padding
 
 
 def _keras_layer(layer) -> str:
@@ -30,18 +31,34 @@ def _keras_layer(layer) -> str:
     return simple[name]
 
 
+def _torch_padding(pads) -> tuple[str, str]:
+    """A convolution's padding as PyTorch takes it: (a ZeroPad2d before it or "", the conv's own
+    padding). The engine's pairs are explicit numbers, because PyTorch refuses padding='same'
+    with a stride. 'same' with an even kernel pads one pixel more at the end (bottom, right)
+    than at the start, which only ZeroPad2d((left, right, top, bottom)) can say."""
+    (top, bottom), (left, right) = pads
+    if top == bottom and left == right:
+        return "", f"padding={(top, left)}"
+    return f"nn.ZeroPad2d({(left, right, top, bottom)}), ", "padding=0"
+
+
 def _torch_layer(layer, shape) -> str:
     name = type(layer).__name__
     if name == "Conv2D":
-        padding = layer.padding if isinstance(layer.padding, str) else layer.padding
-        return (f"nn.Conv2d({layer.in_channels}, {layer.out_channels}, "
+        pre, padding = _torch_padding(resolve_padding(layer.padding, layer.kernel_size, 1, 2))
+        return (f"{pre}nn.Conv2d({layer.in_channels}, {layer.out_channels}, "
                 f"kernel_size={tuple(layer.kernel_size)}, stride={tuple(layer.stride)}, "
-                f"padding={padding!r})")  # fmt: skip
+                f"{padding})")  # fmt: skip
     if name == "Dense":
         return f"nn.Linear({layer.in_features}, {layer.out_features})"
     if name in ("MaxPool2D", "AvgPool2D"):
         torch_name = "MaxPool2d" if name == "MaxPool2D" else "AvgPool2d"
-        return f"nn.{torch_name}({tuple(layer.kernel_size)})"
+        options = ""
+        if layer.stride != layer.kernel_size:
+            options += f", stride={tuple(layer.stride)}"
+        if any(layer.padding):
+            options += f", padding={tuple(layer.padding)}"
+        return f"nn.{torch_name}({tuple(layer.kernel_size)}{options})"
     if name == "BatchNorm":
         kind = "BatchNorm2d" if len(shape) == 3 else "BatchNorm1d"
         return f"nn.{kind}({layer.num_features}, momentum=0.1, eps=1e-5)"
@@ -105,8 +122,14 @@ def export_code(model: Sequential, input_shape: tuple[int, int, int], framework:
             ")",
             f"optimizer = torch.optim.{_torch_optimizer(config)}",
             "loss_fn = nn.CrossEntropyLoss()",
-            f"x = torch.zeros(1, {channels}, {height}, {width})",
-            "print(model(x).shape)  # torch.Size([1, classes])",
+            "",
+            "# A check that the layers fit: a dummy batch of two images through the network.",
+            "# Evaluation mode, so that batch norm uses its running statistics.",
+            f"x = torch.zeros(2, {channels}, {height}, {width})",
+            "model.eval()",
+            "with torch.no_grad():",
+            f"    print(model(x).shape)  # torch.Size([2, {shape[0]}])",
+            "model.train()  # back to training mode before training",
         ]
     return "\n".join(lines) + "\n"
 
