@@ -31,11 +31,15 @@ def line_chart(
     left, top, plot_h = frame.left, frame.top, frame.plot_h
     x_low, x_high = frame.x_low, frame.x_high
     parts = frame.open(title) + frame.y_grid()
+    # Steps, epochs and pixels are counted: whole ticks, written plainly (1250, not 1.25e+03).
+    counts = bool(xs) and all(float(x).is_integer() for x in xs)
     for tick in ticks(x_low, x_high, count=min(9, int(x_high - x_low) + 1)):
+        if counts and not float(tick).is_integer():
+            continue
         x = px(tick)
         parts.append(
             f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">'
-            f"{tick_text(tick)}</text>"
+            f"{int(tick) if counts else tick_text(tick)}</text>"
         )
     parts.append(frame.axis_titles(x_label, y_label))
     if marker_x is not None:

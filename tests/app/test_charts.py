@@ -1,0 +1,33 @@
+"""The SVG charts: what their axes say."""
+
+import re
+
+from app.web.charts import Series, line_chart
+
+
+def x_tick_labels(svg: str) -> list[str]:
+    """The labels under the plot (text-anchor middle, class tick), left to right."""
+    return re.findall(
+        r'<text x="[\d.]+" y="[\d.]+" text-anchor="middle" class="tick">([^<]*)<', svg
+    )
+
+
+def test_a_step_axis_is_labelled_with_plain_whole_numbers():
+    steps = list(range(1, 2001))
+    svg = line_chart([Series("loss", steps, [1.0] * len(steps))], "step", "loss", "Loss")
+    labels = x_tick_labels(svg)
+    assert labels and all(label.isdigit() for label in labels), labels
+    assert "1000" in labels and "1250" in labels
+
+
+def test_a_count_axis_has_no_fractional_ticks():
+    epochs = list(range(1, 21))  # ticks every 2.5 epochs: 7.5 is not an epoch
+    svg = line_chart([Series("accuracy", epochs, [0.5] * 20)], "epoch", "accuracy", "Accuracy")
+    labels = x_tick_labels(svg)
+    assert labels and all(label.isdigit() for label in labels), labels
+    assert "5" in labels and "10" in labels
+
+
+def test_a_measured_axis_keeps_its_decimals():
+    svg = line_chart([Series("y", [0.0, 0.5, 19.0], [0.0, 1.0, 2.0])], "x", "y", "Y")
+    assert "7.5" in x_tick_labels(svg)
