@@ -25,6 +25,7 @@ PAGES = ["/", "/about", "/filters", "/pooling", "/pipeline", "/train", "/text", 
 ASSETS = [
     ("/static/css/app.css", b"body"),
     ("/static/vendor/htmx-2.0.11.min.js", b"htmx"),
+    ("/static/vendor/idiomorph-ext-0.8.0.min.js", b"Idiomorph"),
     ("/static/js/filters.js", b""),
     ("/filters/image.png?sample=astronaut&view=input", b"\x89PNG"),  # a sample photo
     ("/train/preview.png", b"\x89PNG"),  # the bundled digits

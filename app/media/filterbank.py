@@ -22,6 +22,7 @@ from app.media.sources import PictureFields
 from app.web.errors import LabelRef, UserError
 from app.web.fields import field, parse_number
 from app.web.i18n import N_
+from app.web.numbers import decimal_commas
 from engine.conv import conv2d, output_size, resolve_padding
 from engine.explain import channel_partials
 from engine.kernels import KERNELS, get_kernel
@@ -68,7 +69,7 @@ class BankFields(PictureFields):
         for name in self.filters:
             if name != "custom" and name not in KERNELS:
                 raise UserError(N_("Unknown filter '%(name)s'."), status=404, name=name[:40])
-        self.kernel_text = self.kernel_text.strip("\n")
+        self.kernel_text = decimal_commas(self.kernel_text.strip("\n"))  # "0,5" in pt-BR
         return self
 
     def omitted(self) -> set[str]:
@@ -207,7 +208,10 @@ def build_bank(fields: BankFields, channels: int) -> tuple[np.ndarray, list[tupl
     kernels = []
     for name in fields.filters:
         if name == "custom":
-            kernels.append(parse_kernel_text(fields.kernel_text, channels))
+            try:
+                kernels.append(parse_kernel_text(fields.kernel_text, channels))
+            except UserError as error:
+                raise error.at(error.control or "kernel") from None  # shown by the editor
         else:
             kernels.append(np.repeat(named_kernel(name, fields)[None], channels, axis=0))
     original_shapes = [k.shape[1:] for k in kernels]

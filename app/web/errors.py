@@ -4,8 +4,9 @@ A UserError is shown in place, translated, with a 4xx status. Field problems (Py
 validation errors, see app.web.fields), engine errors and HTTP errors all become UserErrors here,
 and `error_response` answers them the same way everywhere:
 
-* an htmx request gets the message alone, swapped into the error region its form names
-  (`X-Error-Target`), or the page's top region;
+* an htmx request gets the messages alone, swapped into the error region its form names
+  (`X-Error-Target`), or the page's top region; each names the control at fault, and
+  static/js/app.js moves it next to that control and marks the result it left stale;
 * a full page request to a lab page gets that lab's page again, with what the user typed and the
   message next to the form (the route's `error_page`, see `shows_errors_in`);
 * anything else gets the error page.
@@ -41,6 +42,12 @@ class UserError(Exception):
     """`message` is an English msgid with %(name)s placeholders, filled from `params`."""
 
     headers: dict[str, str] | None = None  # sent with the error response (a 429's Retry-After)
+    control: str | None = None  # the name of the form control at fault, shown next to it
+
+    def at(self, control: str | None) -> UserError:
+        """The same error, placed next to the control named `control`."""
+        self.control = control
+        return self
 
     def __init__(self, message: str, status: int = 400, **params: object) -> None:
         super().__init__(message)
@@ -59,6 +66,10 @@ class UserError(Exception):
     def messages(self, gettext) -> list[str]:
         return [self.translated(gettext)]
 
+    def placed(self, gettext) -> list[tuple[str | None, str]]:
+        """(control name or None, message) for each mistake."""
+        return [(self.control, self.translated(gettext))]
+
 
 class UserErrors(UserError):
     """Several mistakes at once (one per field), in the order the form shows the fields."""
@@ -72,6 +83,9 @@ class UserErrors(UserError):
 
     def messages(self, gettext) -> list[str]:
         return [error.translated(gettext) for error in self.errors]
+
+    def placed(self, gettext) -> list[tuple[str | None, str]]:
+        return [(error.control, error.translated(gettext)) for error in self.errors]
 
 
 class LabelRef(str):
@@ -146,10 +160,11 @@ async def _error_page(request: Request, error: UserError) -> HTMLResponse:
         # A form names its own error region (hx-headers); anything else lands at the page's top.
         declared = request.headers.get("x-error-target") or ""
         target = declared if ERROR_TARGET.fullmatch(declared) else "#page-error"
+        # Each message names its control, so the page can put it next to that control.
         return templates.response(
             request,
-            "_error.html",
-            {"message": messages},
+            "_placed_errors.html",
+            {"placed": error.placed(templates.gettext(request))},
             status_code=error.status,
             headers={"HX-Retarget": target, "HX-Reswap": "innerHTML"},
         )

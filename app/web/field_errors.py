@@ -17,6 +17,8 @@ FINITE = N_("%(field)s must be a finite number (got '%(text)s').")
 RANGE = N_("%(field)s must be between %(low)s and %(high)s (got %(value)s).")
 CHOICE = N_("%(field)s must be one of: %(choices)s (got '%(text)s').")
 TOO_LONG = N_("%(field)s is too long.")
+EMPTY_RANGE = N_("%(field)s is empty: type a number between %(low)s and %(high)s.")
+EMPTY = N_("%(field)s is empty: type a number.")
 INVALID = N_("Some values in this request are missing or not valid: %(names)s.")
 
 
@@ -42,6 +44,14 @@ def _choices(info: FieldInfo) -> list[str]:
     return []
 
 
+def _integral(text: str) -> bool:
+    try:
+        value = float(text)
+    except (ValueError, OverflowError):
+        return False
+    return value == value and abs(value) != float("inf") and value == int(value)
+
+
 def problem(info: FieldInfo, key: str, error: dict, raw) -> UserError:
     """One Pydantic error on one field as the message a student reads."""
     context = error.get("ctx") or {}
@@ -61,8 +71,14 @@ def problem(info: FieldInfo, key: str, error: dict, raw) -> UserError:
     if high is not None:
         params["high"] = _number_text(high)
     params["choices"] = params["names"] = ", ".join(_choices(info))
+    integral = _integral(text) and low is not None and high is not None
+    far_out = integral and not (float(low) <= float(text) <= float(high))
     if spec.invalid:
         message = spec.invalid
+    elif not text.strip() and kind.split("_")[0] in ("int", "float", "finite"):
+        message = EMPTY_RANGE if low is not None and high is not None else EMPTY
+    elif kind.startswith("int_") and far_out:
+        message = RANGE  # "1e9" is a whole number, just far out of range
     elif kind == "int_parsing_size" and low is not None and high is not None:
         message = RANGE  # more digits than Python parses (4,300): far out of range
     elif kind in ("int_parsing", "int_from_float", "int_type", "int_parsing_size"):
@@ -114,7 +130,10 @@ def problems(model, errors: list[dict], raw) -> UserError:
                 inner = UserError(INVALID, names=names or "?")
             found.append((len(order), inner))
             continue
-        found.append((order.index(key), problem(by_key[key], key, error, raw)))
+        found_here = problem(by_key[key], key, error, raw)
+        if found_here.control is None:
+            found_here.at(key)
+        found.append((order.index(key), found_here))
     found.sort(key=lambda pair: pair[0])
     ordered = [error for _, error in found]
     return ordered[0] if len(ordered) == 1 else UserErrors(ordered)

@@ -116,8 +116,11 @@ class Fields(BaseModel):
             key = info.alias or name
             if key in out:
                 value = from_text(info.annotation, out[key])
-                if value is None and base_type(info.annotation) not in (str, list, tuple):
-                    del out[key]  # blank: the default
+                kind = base_type(info.annotation)
+                if value is None and kind in (int, float) and info.default is not None:
+                    out[key] = ""  # a number the lab needs, left blank: say so next to it
+                elif value is None and kind not in (str, list, tuple):
+                    del out[key]  # blank: the default (an optional number, a choice)
                 else:
                     out[key] = value
         return out

@@ -12,9 +12,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from app.web.i18n import LANG_COOKIE, LANGUAGES, choose_locale
-from app.web.numbers import short_number
+from app.web.numbers import Numbers, numbers_for
 
 HTMX_VERSION = "2.0.11"
+# The morph swap keeps focus and what is typed in the controls while a lab is re-rendered.
+IDIOMORPH_VERSION = "0.8.0"
 # Pages differ by these request headers: caches must keep one copy per value.
 VARY = "HX-Request, Cookie, Accept-Language"
 
@@ -30,7 +32,9 @@ def plain_gettext(translations: gettext.NullTranslations):
     return translate
 
 
-def make_environment(directory: Path, translations: gettext.NullTranslations) -> jinja2.Environment:
+def make_environment(
+    directory: Path, translations: gettext.NullTranslations, locale: str = "en"
+) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         autoescape=jinja2.select_autoescape(["html", "svg"]),
@@ -42,9 +46,15 @@ def make_environment(directory: Path, translations: gettext.NullTranslations) ->
         auto_reload=False,
     )
     env.globals["_"] = env.globals["gettext"] = plain_gettext(translations)
-    env.filters["num"] = short_number
+    # Numbers as this language writes them: `x|num(4)`, `n|integer`, `fraction|percent`.
+    numbers = numbers_for(locale)
+    env.globals["numbers"] = numbers
+    env.filters["num"] = numbers.short
+    env.filters["integer"] = numbers.integer
+    env.filters["percent"] = numbers.percent
     env.globals["urlencode"] = urlencode
     env.globals["HTMX_VERSION"] = HTMX_VERSION
+    env.globals["IDIOMORPH_VERSION"] = IDIOMORPH_VERSION
     env.globals["LANGUAGES"] = LANGUAGES
     return env
 
@@ -72,7 +82,7 @@ class Templates:
     ) -> None:
         self.translations = translations
         self.environments = {
-            code: make_environment(directory, translations[code]) for code in LANGUAGES
+            code: make_environment(directory, translations[code], code) for code in LANGUAGES
         }
         for env in self.environments.values():
             env.globals["limits"] = limits  # the settings, for the limits pages state
@@ -88,6 +98,10 @@ class Templates:
     def gettext(self, request: Request):
         return self.translations[request_locale(request)].gettext
 
+    def numbers(self, request: Request) -> Numbers:
+        """The request's number formatter, the one its templates use."""
+        return self.environments[request_locale(request)].globals["numbers"]
+
     def render(self, request: Request, name: str, context: dict | None = None) -> str:
         locale = request_locale(request)
         gettext = self.translations[locale].gettext
@@ -96,6 +110,9 @@ class Templates:
             "locale": locale,
             "language": LANGUAGES[locale],
             "nav": [(path, gettext(title)) for path, title in self.navigation],
+            # A fragment for htmx leaves out <noscript> copies of fields: parsed outside a page,
+            # they would turn into real fields with stale values.
+            "htmx": is_htmx(request),
             **(context or {}),
         }
         return self.environments[locale].get_template(name).render(full_context)

@@ -12,3 +12,125 @@ document.addEventListener("click", (event) => {
 document.addEventListener("change", (event) => {
   if (event.target.closest && event.target.closest("[data-quiet-change]")) event.stopPropagation();
 }, true);
+
+// A lab is re-rendered by morphing (idiomorph): the nodes stay, so focus stays, and the control
+// being typed in keeps what the user typed even if an older answer arrives meanwhile.
+if (window.Idiomorph) window.Idiomorph.defaults.ignoreActiveValue = true;
+
+// --- Mistakes next to the control that caused them ------------------------------------------
+// An htmx form's error answer (4xx) lands in the form's error region (X-Error-Target). Each
+// message names its control (data-control); one that names none goes next to the control the
+// user last changed. The control is marked aria-invalid, and the results the form left behind are
+// marked stale, until the next answer that succeeds.
+
+function formOf(elt) {
+  if (!elt) return null;
+  if (elt.tagName === "FORM") return elt;
+  return elt.form || (elt.closest && elt.closest("form")) || null;  // form= or an ancestor
+}
+
+function errorRegionOf(form) {
+  try {
+    const selector = JSON.parse(form.getAttribute("hx-headers") || "{}")["X-Error-Target"];
+    return selector ? document.querySelector(selector) : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+function findControl(form, name) {
+  const inForm = form.elements.namedItem(name);
+  const found = inForm instanceof RadioNodeList ? inForm[0] : inForm;
+  if (found) return found;
+  // A form that includes other forms' fields (hx-include) may be told about one of theirs.
+  return document.querySelector(`[name="${CSS.escape(name)}"]:not([type="hidden"])`);
+}
+
+function anchorOf(control) {
+  if (control.type === "radio" || control.type === "checkbox") {
+    return control.closest(".radio-row, ul, .check-row") || control.closest("label") || control;
+  }
+  return control.closest("label") || control;
+}
+
+function resultsOf(form) {
+  const selector = form.getAttribute("hx-target");
+  const target = selector ? document.querySelector(selector) : null;
+  if (!target) return [];
+  if (target.matches("[data-result]")) return [target];
+  return Array.from(target.querySelectorAll("[data-result]"));
+}
+
+function clearMistakes(form) {
+  for (const message of form.cnnPlaced || []) message.remove();
+  for (const control of form.cnnInvalid || []) {
+    control.removeAttribute("aria-invalid");
+    control.removeAttribute("aria-describedby");
+  }
+  form.cnnPlaced = [];
+  form.cnnInvalid = [];
+  for (const result of resultsOf(form)) {
+    delete result.dataset.stale;
+    result.querySelectorAll(":scope > .stale-note").forEach((note) => note.remove());
+  }
+}
+
+function placeMistakes(form, region) {
+  clearMistakes(form);
+  const bundle = region.querySelector(".placed-errors");
+  const messages = Array.from(region.querySelectorAll(".error-message"));
+  let count = 0;
+  for (const message of messages) {
+    const named = message.dataset.control;
+    let control = named ? findControl(form, named) : null;
+    if (!control && form.cnnLastControl && form.cnnLastControl.isConnected) control = form.cnnLastControl;
+    if (!control) continue;
+    count += 1;
+    message.id = `mistake-${form.id || "form"}-${count}`;
+    message.classList.add("field-error");
+    anchorOf(control).after(message);
+    form.cnnPlaced.push(message);
+    if (control.type !== "submit") {
+      control.setAttribute("aria-invalid", "true");
+      control.setAttribute("aria-describedby", message.id);
+      form.cnnInvalid.push(control);
+    }
+  }
+  if (bundle && !bundle.querySelector(".error-message")) region.replaceChildren();
+  const note = bundle && bundle.dataset.staleNote;
+  for (const result of resultsOf(form)) {
+    result.dataset.stale = "";
+    const shown = document.createElement("p");
+    shown.className = "stale-note";
+    shown.setAttribute("role", "status");
+    shown.textContent = note || "";
+    result.prepend(shown);
+  }
+  const first = form.cnnPlaced[0] || (region.firstElementChild && region);
+  if (first) {
+    const box = first.getBoundingClientRect();
+    if (box.bottom < 0 || box.top > window.innerHeight) first.scrollIntoView({ block: "center" });
+  }
+}
+
+document.addEventListener("htmx:configRequest", (event) => {
+  const form = formOf(event.detail.elt);
+  const trigger = event.detail.triggeringEvent;
+  const control = trigger && (trigger.submitter || trigger.target);
+  if (form && control && control !== form && control.name) form.cnnLastControl = control;
+});
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  const form = formOf(event.detail.requestConfig && event.detail.requestConfig.elt);
+  if (!form || !form.isConnected) return;
+  const status = event.detail.xhr ? event.detail.xhr.status : 200;
+  const region = errorRegionOf(form);
+  if (status >= 400 && region && event.detail.target === region) {
+    placeMistakes(form, region);
+  } else if (status < 400) {
+    clearMistakes(form);
+    if (region) region.replaceChildren();
+    const top = document.getElementById("page-error");
+    if (top) top.replaceChildren();
+  }
+});

@@ -34,7 +34,7 @@ def parse(query: str) -> Sample:
     ("query", "expected"),
     [
         ("", {"stride": 1, "sigma": 1.0, "row": None}),  # nothing sent: the defaults
-        ("stride=&sigma=+&row=", {"stride": 1, "sigma": 1.0, "row": None}),  # blank: the default
+        ("row=+", {"row": None}),  # an optional number left blank: none
         ("stride=2.0", {"stride": 2}),  # a whole number written as a decimal
         ("stride=1e1", {"stride": 10}),
         ("stride=%20%207%20", {"stride": 7}),
@@ -66,6 +66,9 @@ def test_text_is_read_as_a_student_writes_it(query, expected):
         ("stride=-1", "Stride must be between 1 and 64 (got -1)."),
         ("stride=1e9", "Stride must be between 1 and 64 (got 1e9)."),
         ("stride=2.5", "Stride must be a whole number (got '2.5')."),
+        # A number the lab needs, left blank, is a mistake to point at, not a silent default.
+        ("stride=", "Stride is empty: type a number between 1 and 64."),
+        ("sigma=+", "Gaussian σ is empty: type a number between 0.1 and 10."),
         ("stride=abc", "Stride must be a whole number (got 'abc')."),
         ("sigma=nan", "Gaussian σ must be a finite number (got 'nan')."),
         ("sigma=inf", "Gaussian σ must be a finite number (got 'inf')."),

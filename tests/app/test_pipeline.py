@@ -52,7 +52,7 @@ def test_calculator_fragment_for_htmx(client):
         headers={**HX, "HX-Target": "calc"},
     )
     assert response.status_code == 200
-    assert response.text.lstrip().startswith('<div id="calc">')
+    assert response.text.lstrip().startswith('<div id="calc" data-result>')
     assert re.findall(r'data-testid="calc-shape">([^<]+)<', response.text) == ["4×16×16", "4×8×8"]
 
 

@@ -41,7 +41,7 @@ def matrix(html: str) -> list[list[str]]:
 
 
 def error_text(html: str) -> str:
-    match = re.search(r'class="error-message" role="alert">([^<]*)<', html)
+    match = re.search(r'class="error-message" role="alert"[^>]*>([^<]*)<', html)
     return unescape(match.group(1)) if match else ""
 
 

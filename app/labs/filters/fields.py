@@ -3,8 +3,6 @@ which output value to explain."""
 
 from typing import Literal
 
-from pydantic import model_validator
-
 from app.config import LIMITS
 from app.media.filterbank import BankFields
 from app.web.fields import field
@@ -23,9 +21,5 @@ class FilterFields(BankFields):
         invalid=N_("Unknown editor action '%(name)s'."),
     )  # fmt: skip
     load: str | None = field(None, N_("Start from"), in_query=False)
-
-    @model_validator(mode="after")
-    def _position(self):
-        if self.row is None or self.col is None:
-            self.row = self.col = None  # both or neither: a pixel needs its row and its column
-        return self
+    # A row typed without its column stays in the form (the pixel is explained once both are
+    # there: views.explain), so "type a position" can be done one box at a time.

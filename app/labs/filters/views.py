@@ -55,7 +55,15 @@ def custom_preview(fields: FilterFields):
 
 
 def apply_editor_action(fields: FilterFields) -> None:
-    """The kernel editor's buttons: load a named filter, normalise, or flip the custom kernel."""
+    """The kernel editor's buttons: load a named filter, normalise, or flip the custom kernel.
+    Their mistakes are shown by the editor's text."""
+    try:
+        _apply_editor_action(fields)
+    except UserError as error:
+        raise error.at(error.control or "kernel") from None
+
+
+def _apply_editor_action(fields: FilterFields) -> None:
     if fields.action == "load":
         name = (fields.load or "").strip()
         if name not in KERNELS:
@@ -80,7 +88,7 @@ def apply_editor_action(fields: FilterFields) -> None:
         fields.kernel_text = format_kernel_text(kernel)
     if "custom" not in fields.filters:
         fields.filters = ["custom", *fields.filters][: LIMITS.max_bank]
-    fields.action = fields.load = None
+    fields.action = None  # done; "Start from" keeps its choice, for the next Load
 
 
 def explain(fields: FilterFields, result: FilterResult) -> PixelExplanation | None:

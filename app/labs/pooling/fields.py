@@ -63,9 +63,9 @@ class PoolFields(BankFields):
                 ),
                 pad=self.pool_pad,
                 size=self.pool_size,
-            )
-        if self.row is None or self.col is None:
-            self.row = self.col = None
+            ).at("ppad")
+        # A row typed without its column stays in the form: the window is explained once both
+        # are there (views), so "type a position" can be done one box at a time.
         return self
 
     @property
