@@ -18,3 +18,18 @@ class EngineError(ValueError):
         self.template = template
         self.params = params
         super().__init__(template % params if params else template)
+
+
+class Message(str):
+    """A sentence for a student that is not an error (why a run ended): str(message) is the
+    English text; `template` and `params` are the msgid and its fields, for the app to
+    translate, as an EngineError's."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, **params: object) -> Message:
+        message = super().__new__(cls, template % params if params else template)
+        message.template = template
+        message.params = params
+        return message

@@ -18,7 +18,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from engine.errors import N_, Message
 from engine.losses import cross_entropy
+
+DIVERGED = N_("diverged at step %(step)s: try a smaller learning rate (it was %(lr)s)")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class History:
 class FitResult:
     history: History
     status: str  # "finished", "stopped" or "diverged"
-    message: str  # for "diverged": what happened and what to try
+    message: str  # for "diverged": what happened and what to try (a Message: translatable)
     divergence_step: int | None
     seconds: float
 
@@ -138,10 +141,7 @@ def fit(
                 if on_step is not None:
                     on_step(StepInfo(step, epoch, total_steps, float(loss), lr))
             if status == "diverged":
-                message = (
-                    f"diverged at step {divergence_step}: try a smaller learning rate "
-                    f"(it was {peak_lr:g})"
-                )
+                message = Message(DIVERGED, step=divergence_step, lr=f"{peak_lr:g}")
                 break
             if seen:
                 val_loss, val_accuracy = evaluate(model, x_val, y_val)

@@ -17,6 +17,8 @@ import os
 import threading
 import time
 
+from app.runs.reporter import error_payload
+
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 PARENT_CHECK = 1.0  # seconds between looks at whether the server is still there
 
@@ -54,7 +56,6 @@ def run_worker(target, config: dict, queue, stop_event, pause_event, max_seconds
         os.nice(10)
     try:
         worker = resolve(target)
+        worker(config, queue, stop_event, pause_event, max_seconds)
     except Exception as error:  # report, never die silently: the page must say what happened
-        queue.put(("error", f"{type(error).__name__}: {error}"))
-        return
-    worker(config, queue, stop_event, pause_event, max_seconds)
+        queue.put(("error", error_payload(error)))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from queue import Empty
 
 from app.runs.entry import run_worker
+from app.runs.reporter import TIME_LIMIT
 from app.web.errors import UserError
 from app.web.i18n import N_
 
@@ -39,7 +40,8 @@ class Run:
     config: dict
     created: float
     status: str = "starting"  # starting, running, paused, finished, stopped, diverged, failed
-    message: str = ""
+    message: str = ""  # why the run ended: an English msgid, translated by the page
+    message_params: dict = field(default_factory=dict)  # the msgid's %(name)s fields
     total_steps: int = 0
     epoch: int = 0
     step_loss: list[float] = field(default_factory=list)
@@ -232,16 +234,49 @@ class RunManager:
                 if self._past_limit(run):
                     self.stop(run)  # the worker should have stopped itself: it is stuck
                 if not process.is_alive():
-                    with run.lock:
-                        if run.active:
-                            run.status = "stopped" if self._stop_requested(run) else "failed"
-                            run.finished = time.time()
+                    self._ended(run, queue, process)
                     return
                 continue
             with run.lock:
                 self._apply(run, kind, payload)
                 if kind in ("done", "error"):
                     return
+
+    def _ended(self, run: Run, queue, process) -> None:
+        """The worker has gone: apply what it sent last (it may have been written just before it
+        ended), and say why a run that did not close itself ended."""
+        try:
+            while True:
+                kind, payload = queue.get(timeout=0.2)
+                with run.lock:
+                    self._apply(run, kind, payload)
+                if kind in ("done", "error"):
+                    return
+        except (Empty, EOFError, OSError):  # nothing more, or a message cut off by the end
+            pass
+        with run.lock:
+            if not run.active:
+                return
+            run.finished = time.time()
+            if self._stop_requested(run):
+                run.status = "stopped"
+                if run.started is not None and time.monotonic() - run.started > self.max_seconds:
+                    run.message, run.message_params = TIME_LIMIT, {"s": f"{self.max_seconds:g}"}
+                return
+            run.status = "failed"
+            code = process.exitcode
+            if code is not None and code < 0:
+                run.message = N_(
+                    "the training process was killed (signal %(signal)s), as a server short of "
+                    "memory ends one: try a smaller network or batch"
+                )
+                run.message_params = {"signal": -code}
+            else:
+                run.message = N_(
+                    "the training process ended without a word (exit code %(code)s): the server's "
+                    "log has the details"
+                )
+                run.message_params = {"code": code}
 
     def _past_limit(self, run: Run) -> bool:
         return (
@@ -283,7 +318,7 @@ class RunManager:
             run.filters = payload
         elif kind == "done":
             run.status = payload["status"]
-            run.message = payload["message"]
+            run.message, run.message_params = _message(payload["message"])
             run.test_accuracy = payload["test_accuracy"]
             run.test_loss = payload["test_loss"]
             run.seconds = payload["seconds"]
@@ -292,5 +327,15 @@ class RunManager:
             run.finished = time.time()
         elif kind == "error":
             run.status = "failed"
-            run.message = payload
+            run.message, run.message_params = _message(payload)
+            if not run.message:
+                run.message = N_("the training process reported an error without a reason")
             run.finished = time.time()
+
+
+def _message(sent) -> tuple[str, dict]:
+    """(msgid, fields) from what a worker sent: {"msgid", "params"} (app.runs.reporter) or plain
+    text."""
+    if isinstance(sent, dict):
+        return str(sent.get("msgid", "")), dict(sent.get("params") or {})
+    return str(sent or ""), {}

@@ -3,13 +3,37 @@
 Used inside worker processes (the labs' worker modules), so it imports nothing heavy:
 progress messages are batched (one queue message per SEND_EVERY seconds, not per step), a paused
 run waits between steps, and a run past its time limit is told to stop.
+
+Every sentence a worker sends is {"msgid": English template, "params": its fields}: the page
+translates it when it renders, in its own language (app.runs.views.run_message).
 """
 
 from __future__ import annotations
 
 import time
 
+from engine.errors import N_
+
 SEND_EVERY = 0.15  # seconds between progress messages
+TIME_LIMIT = N_("Stopped at the time limit of %(s)s seconds per run.")
+UNEXPECTED = N_("an unexpected error in the training process (%(error)s)")
+
+
+def message_payload(message) -> dict:
+    """A closing message for the page: an engine Message (or EngineError) keeps its template
+    and fields; plain text goes as it is."""
+    template = getattr(message, "template", None)
+    if template is None:
+        return {"msgid": str(message), "params": {}}
+    return {"msgid": template, "params": dict(getattr(message, "params", {}))}
+
+
+def error_payload(error: BaseException) -> dict:
+    """Why a run failed: an EngineError's own sentence, else the exception as a programmer
+    would read it, inside a sentence the page translates."""
+    if getattr(error, "template", None) is not None:
+        return message_payload(error)
+    return {"msgid": UNEXPECTED, "params": {"error": f"{type(error).__name__}: {error}"[:500]}}
 
 
 class Reporter:
@@ -52,9 +76,11 @@ class Reporter:
     def should_stop(self) -> bool:
         return self.over_time() or self.stop_event.is_set()
 
-    def message(self, result_message: str) -> str:
+    def message(self, result_message) -> dict:
         """The run's closing message: the time limit, when that is what ended it."""
-        return f"limit:{self.max_seconds:g}" if self.limit_hit else result_message
+        if self.limit_hit:
+            return {"msgid": TIME_LIMIT, "params": {"s": f"{self.max_seconds:g}"}}
+        return message_payload(result_message)
 
     def done(self, result, extra: dict) -> None:
         """The closing message: how the run ended, its test score and its weights (none for a

@@ -3,10 +3,40 @@ and the closing message. The Training and Text labs' run pages share it."""
 
 from __future__ import annotations
 
+import logging
+
 from app.runs.manager import Run
 from app.web.charts import Series, line_chart
+from app.web.errors import from_engine_error
+from engine.errors import EngineError
 
 MAX_POINTS = 400  # per curve: the SVG stays light however long the run
+# A run whose test accuracy is below chance (1 / classes) plus this has learned nothing: with
+# 359 test digits, chance's own spread is about 1.6 points, so 5 points is well outside it.
+CHANCE_MARGIN = 0.05
+log = logging.getLogger(__name__)
+
+
+def run_message(run: Run, gettext) -> str:
+    """Why the run ended, in the page's language: the worker sent an English msgid and its
+    fields (an engine template, as an EngineError's), translated here."""
+    if not run.message:
+        return ""
+    try:
+        return from_engine_error(EngineError(run.message, **run.message_params)).translated(gettext)
+    except (KeyError, TypeError, ValueError):  # a catalog entry that does not fit its fields
+        log.exception("Run message %r does not fit its fields", run.message)
+        return run.message
+
+
+def chance_level(run: Run) -> float | None:
+    """What guessing scores (1 / classes), when the run finished at about that: it did not learn.
+    None for a run that learned, or one that did not finish."""
+    classes = run.extra.get("classes") or len(run.extra.get("class_names") or ())
+    if run.status != "finished" or run.test_accuracy is None or classes < 2:
+        return None
+    chance = 1 / classes
+    return chance if run.test_accuracy < chance + CHANCE_MARGIN else None
 
 
 def progress_context(run: Run, gettext) -> dict:
@@ -39,10 +69,7 @@ def progress_context(run: Run, gettext) -> dict:
             y_range=(0.0, 1.0),
             height=300,
         )
-    message = run.message
-    if message.startswith("limit:"):
-        message = gettext("Stopped at the time limit of %(s)s seconds per run.") % {
-            "s": message.split(":", 1)[1]
-        }
+    config = run.config.get("train", run.config)  # a text run keeps its training settings apart
     return {"run": run, "loss_chart": loss_chart, "accuracy_chart": accuracy_chart,
-            "message": message}  # fmt: skip
+            "message": run_message(run, gettext), "chance": chance_level(run),
+            "run_lr": config.get("lr")}  # fmt: skip

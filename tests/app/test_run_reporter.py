@@ -3,7 +3,7 @@
 import threading
 from types import SimpleNamespace
 
-from app.runs.reporter import Reporter
+from app.runs.reporter import TIME_LIMIT, Reporter
 
 
 class ListQueue(list):
@@ -39,9 +39,10 @@ def test_time_limit_and_stop():
     reporter = Reporter(ListQueue(), stop, threading.Event(), max_seconds=60)
     assert not reporter.should_stop()
     stop.set()
-    assert reporter.should_stop() and reporter.message("done") == "done"
+    assert reporter.should_stop() and reporter.message("done") == {"msgid": "done", "params": {}}
     timed = Reporter(ListQueue(), threading.Event(), threading.Event(), max_seconds=0)
-    assert timed.should_stop() and timed.message("done") == "limit:0"
+    assert timed.should_stop()
+    assert timed.message("done") == {"msgid": TIME_LIMIT, "params": {"s": "0"}}
 
 
 def test_a_paused_run_waits_until_resumed():

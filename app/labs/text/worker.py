@@ -7,7 +7,7 @@ it with one BLAS thread and a lower priority: page requests come first.
 
 from __future__ import annotations
 
-from app.runs.reporter import Reporter
+from app.runs.reporter import Reporter, error_payload
 
 
 def corpus_arrays(config: dict):
@@ -65,4 +65,4 @@ def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> Non
             "vocab_size": tok.vocab_size,
         })  # fmt: skip
     except Exception as error:  # report, never die silently: the page must say what happened
-        queue.put(("error", f"{type(error).__name__}: {error}"))
+        queue.put(("error", error_payload(error)))

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from app.runs.reporter import Reporter
+from app.runs.reporter import Reporter, error_payload
 from engine.augment import Augmenter
 from engine.builder import build
 from engine.datasets import load_dataset
@@ -105,6 +105,6 @@ def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> Non
         result = train(train_config, data=data, on_step=on_step, on_epoch=on_epoch,
                        should_stop=reporter.should_stop, model=model)  # fmt: skip
         queue.put(("filters", first_weights(model)))
-        reporter.done(result, {"n_test": len(data.x_test)})
+        reporter.done(result, {"n_test": len(data.x_test), "classes": len(data.class_names)})
     except Exception as error:  # report, never die silently: the page must say what happened
-        queue.put(("error", f"{type(error).__name__}: {error}"))
+        queue.put(("error", error_payload(error)))
