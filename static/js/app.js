@@ -117,7 +117,9 @@ document.addEventListener("htmx:configRequest", (event) => {
   const form = formOf(event.detail.elt);
   const trigger = event.detail.triggeringEvent;
   const control = trigger && (trigger.submitter || trigger.target);
-  if (form && control && control !== form && control.name) form.cnnLastControl = control;
+  if (form && control && control !== form && control.matches("input, select, textarea, button")) {
+    form.cnnLastControl = control;
+  }
 });
 
 document.addEventListener("htmx:afterSwap", (event) => {

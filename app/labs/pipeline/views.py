@@ -72,10 +72,12 @@ def shape_table(state: PipelineFields):
     the page can tell it from a mistake in the picture's settings and show it by the table."""
     try:
         input_shape = architecture.parse_input_shape(state.input_shape)
-        specs = architecture.parse_architecture(state.arch)
-        infos = architecture.analyse(input_shape, specs)
     except EngineError as error:
-        raise from_engine_error(error, status=422) from error
+        raise from_engine_error(error, status=422).at("input") from error
+    try:
+        infos = architecture.analyse(input_shape, architecture.parse_architecture(state.arch))
+    except EngineError as error:
+        raise from_engine_error(error, status=422).at("arch") from error
     return input_shape, infos
 
 
