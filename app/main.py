@@ -22,6 +22,7 @@ from app.media.images import configure_pillow
 from app.runs import owner
 from app.runs.manager import RunManager
 from app.web.body import BodyLimit
+from app.web.deps import use_request_locale
 from app.web.errors import install_error_handlers
 from app.web.fields import request_errors
 from app.web.i18n import load_translations
@@ -48,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /openapi.json stays, for tools.
     app = FastAPI(
         title="CNN Playground", version=VERSION, lifespan=lifespan,
-        docs_url=None, redoc_url=None, dependencies=[Depends(check_origin)],
+        docs_url=None, redoc_url=None,
+        dependencies=[Depends(check_origin), Depends(use_request_locale)],
     )  # fmt: skip
     templates = Templates(
         settings.templates_dir, load_translations(settings.locales_dir), limits=settings

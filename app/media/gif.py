@@ -15,6 +15,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def decode_gif(
         raise UserError(
             N_("The file is larger than the %(limit)s MB limit for GIFs. Choose a smaller one."),
             status=413,
-            limit=f"{max_bytes / (1024 * 1024):g}",
+            limit=LocalNumber(max_bytes / (1024 * 1024), "short", digits=2),
         )
     try:
         with warnings.catch_warnings():
@@ -107,7 +108,7 @@ def _check_frame(frame: Image.Image, max_pixels: int) -> None:
             status=413,
             width=width,
             height=height,
-            limit=f"{max_pixels:,}",
+            limit=LocalNumber(max_pixels),
         )
 
 

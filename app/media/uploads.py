@@ -17,6 +17,7 @@ from app.web.body import RequestTooLarge
 from app.web.deps import settings_of
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 from app.web.templating import is_htmx
 
 
@@ -48,7 +49,7 @@ def too_large(limit: int, message: str | None = None) -> UserError:
     return UserError(
         message or IMAGE_TOO_LARGE,
         status=413,
-        limit=f"{limit / (1024 * 1024):g}",
+        limit=LocalNumber(limit / (1024 * 1024), "short", digits=2),
     )
 
 
@@ -79,7 +80,8 @@ def form_refused(detail: str, settings, max_files: int) -> UserError:
         return UserError(
             N_("A text field of this form is longer than the %(limit)s MB limit for one field. "
                "Shorten it and send the form again."),
-            status=413, limit=f"{settings.max_form_field_bytes / (1024 * 1024):g}",
+            status=413,
+            limit=LocalNumber(settings.max_form_field_bytes / (1024 * 1024), "short", digits=2),
         )  # fmt: skip
     if detail.startswith("Too many files"):
         return UserError(N_("This form takes at most %(n)s file(s)."), n=max_files)

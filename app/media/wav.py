@@ -18,6 +18,7 @@ import numpy as np
 
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 
 FORMAT_PCM = 0x0001
 FORMAT_FLOAT = 0x0003
@@ -209,8 +210,8 @@ def decode_wav(data: bytes, max_seconds: float, max_bytes: int) -> Audio:
                 "upload it again."
             ),
             status=413,
-            seconds=f"{frames / fmt.rate:.1f}",
-            limit=f"{max_seconds:g}",
+            seconds=LocalNumber(frames / fmt.rate, "fixed", decimals=1),
+            limit=LocalNumber(max_seconds, "short", digits=6),
         )
     if fmt.tag == FORMAT_PCM and not fmt.extensible:
         raw = _read_with_wave(data, frames)
@@ -240,7 +241,7 @@ def too_large(limit: int) -> UserError:
     return UserError(
         N_("The file is larger than the %(limit)s MB limit for sound files. Choose a shorter one."),
         status=413,
-        limit=f"{limit / (1024 * 1024):g}",
+        limit=LocalNumber(limit / (1024 * 1024), "short", digits=2),
     )
 
 

@@ -8,6 +8,7 @@ import logging
 from app.runs.manager import Run
 from app.web.charts import Series, line_chart
 from app.web.errors import from_engine_error
+from app.web.numbers import Numbers
 from engine.errors import EngineError
 
 MAX_POINTS = 400  # per curve: the SVG stays light however long the run
@@ -39,7 +40,7 @@ def chance_level(run: Run) -> float | None:
     return chance if run.test_accuracy < chance + CHANCE_MARGIN else None
 
 
-def progress_context(run: Run, gettext) -> dict:
+def progress_context(run: Run, gettext, numbers: Numbers) -> dict:
     with run.lock:
         losses = list(run.step_loss)
         epochs = list(run.epochs)
@@ -54,6 +55,7 @@ def progress_context(run: Run, gettext) -> dict:
             title=gettext("Training loss"),
             y_range=(0.0, max(2.5, min(max(losses), 10.0))),
             height=300,
+            numbers=numbers,
         )
     accuracy_chart = None
     if epochs:
@@ -68,6 +70,7 @@ def progress_context(run: Run, gettext) -> dict:
             title=gettext("Accuracy per epoch"),
             y_range=(0.0, 1.0),
             height=300,
+            numbers=numbers,
         )
     config = run.config.get("train", run.config)  # a text run keeps its training settings apart
     return {"run": run, "loss_chart": loss_chart, "accuracy_chart": accuracy_chart,

@@ -210,3 +210,41 @@ def test_the_reset_link_brings_a_lab_back_to_its_defaults(page, live_server):
     page.click("a.reset-link")
     page.wait_for_url(re.compile(r"/filters$"))
     assert value(page, "input[name=stride]") == "1"
+
+
+# --- Training: a prediction's error ---------------------------------------------------------------
+
+
+def draw_stroke(page):
+    canvas = page.locator("#draw-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.07 * step))
+    page.mouse.up()
+
+
+def test_a_prediction_error_goes_with_the_next_prediction(page, live_server):
+    page.goto(f"{live_server}/train?dataset=digits&size=8&preset=tiny&epochs=1")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_url(re.compile(r"/train/runs/\w+$"))
+    page.get_by_test_id("inside").wait_for(timeout=90_000)
+    settle(page)
+    page.get_by_role("button", name="Predict").click()  # a blank canvas: nothing to predict
+    message = page.locator(".field-error, #predict-error .error-message").first
+    message.wait_for()
+    assert "blank" in message.inner_text()
+    draw_stroke(page)
+    page.get_by_role("button", name="Predict").click()
+    page.get_by_test_id("predicted-class").wait_for()
+    settle(page)
+    assert page.locator(".field-error, #predict-error .error-message").count() == 0
+    assert page.locator("#prediction[data-stale]").count() == 0
+    # A blank canvas again: the earlier prediction is marked as not this one.
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name="Predict").click()
+    page.locator(".field-error, #predict-error .error-message").first.wait_for()
+    assert page.locator("#prediction[data-stale] .stale-note").count() == 1

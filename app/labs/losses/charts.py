@@ -10,12 +10,14 @@ import numpy as np
 from app.labs.losses import measures as lab
 from app.labs.losses.fields import LossFields
 from app.web.charts import Marker, Series, xy_chart
+from app.web.numbers import Numbers
 
 BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 
 
-def charts(gettext, state: LossFields, numbers: dict) -> dict:
-    reg = numbers["regression"]
+def charts(gettext, numbers: Numbers, state: LossFields, measured: dict) -> dict:
+    """Every chart of the lab; `measured` holds lab_context's measures of the state."""
+    reg = measured["regression"]
     xs, curves = lab.regression_curves(state)
     prediction = gettext("prediction ŷ")
     here = gettext("now")
@@ -26,27 +28,30 @@ def charts(gettext, state: LossFields, numbers: dict) -> dict:
             x_label=prediction,
             y_label=gettext("loss"),
             title=gettext("%(loss)s against the prediction (target %(y)s)")
-            % {"loss": title, "y": f"{state.y:g}"},
+            % {"loss": title, "y": numbers.short(state.y, 6)},
             x_range=(float(xs[0]), float(xs[-1])),
             markers=[Marker(state.yhat, reg[name].value, here, colour, reg[name].grad)],
             colours=[colour],
             height=250,
+            numbers=numbers,
             drag_input="yhat",
         )
     ps, values = lab.bce_curve(state.t)
-    b = numbers["bce"]
+    b = measured["bce"]
     charts["bce"] = xy_chart(
         [Series("BCE", ps.tolist(), values.tolist())],
         x_label=gettext("predicted probability p"),
         y_label=gettext("loss"),
-        title=gettext("Binary cross-entropy against p (target %(t)s)") % {"t": f"{state.t:g}"},
+        title=gettext("Binary cross-entropy against p (target %(t)s)")
+        % {"t": numbers.short(state.t, 6)},
         x_range=(0.0, 1.0),
         markers=[Marker(state.p, b.value, here, GREEN, b.grad)],
         colours=[GREEN],
         height=250,
+        numbers=numbers,
         drag_input="p",
     )
-    cat = numbers["categorical"]
+    cat = measured["categorical"]
     zs, losses = lab.categorical_curve(state)
     charts["cce"] = xy_chart(
         [Series("CE", zs.tolist(), losses.tolist())],
@@ -59,9 +64,10 @@ def charts(gettext, state: LossFields, numbers: dict) -> dict:
         ],
         colours=[VERMILION],
         height=250,
+        numbers=numbers,
         drag_input=f"z{state.k}",
     )
-    coin = numbers["coin"]
+    coin = measured["coin"]
     ps, relative, nll = lab.coin_curves(state)
     mle = gettext("maximum")
     charts["likelihood"] = xy_chart(
@@ -77,6 +83,7 @@ def charts(gettext, state: LossFields, numbers: dict) -> dict:
         ],
         colours=[BLUE],
         height=250,
+        numbers=numbers,
         drag_input="pc",
     )
     charts["nll"] = xy_chart(
@@ -91,9 +98,10 @@ def charts(gettext, state: LossFields, numbers: dict) -> dict:
         ],
         colours=[GREEN],
         height=250,
+        numbers=numbers,
         drag_input="pc",
     )
-    fit = numbers["line"]
+    fit = measured["line"]
     x_low, x_high = float(fit.x.min()), float(fit.x.max())
     pad = 0.1 * (x_high - x_low)
     line_xs = [x_low - pad, x_high + pad]
@@ -112,6 +120,7 @@ def charts(gettext, state: LossFields, numbers: dict) -> dict:
         scatter=(fit.x.tolist(), fit.y.tolist()),
         colours=[ORANGE, BLUE],
         height=280,
+        numbers=numbers,
     )
     ws, mses, nlls = lab.line_curve(fit)
     charts["line_nll"] = xy_chart(
@@ -126,6 +135,7 @@ def charts(gettext, state: LossFields, numbers: dict) -> dict:
         ],
         colours=[GREEN],
         height=250,
+        numbers=numbers,
         drag_input="wc",
     )
     charts["line_likelihood"] = xy_chart(
@@ -141,9 +151,10 @@ def charts(gettext, state: LossFields, numbers: dict) -> dict:
         ],
         colours=[BLUE],
         height=250,
+        numbers=numbers,
         drag_input="wc",
     )
-    sat = numbers["saturation"]
+    sat = measured["saturation"]
     zs, g_mse, g_bce = lab.saturation_curves()
     charts["saturation"] = xy_chart(
         [
@@ -161,6 +172,7 @@ def charts(gettext, state: LossFields, numbers: dict) -> dict:
         ],
         colours=[BLUE, ORANGE],
         height=300,
+        numbers=numbers,
         drag_input="zs",
     )
     return charts

@@ -18,6 +18,7 @@ from app.config import LIMITS
 from app.web.errors import LabelRef, UserError
 from app.web.fields import Fields, field, parse_number
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber, decimal_commas
 
 CLASSES = 4
 MAX_LOGIT = 10.0
@@ -91,12 +92,16 @@ class LossFields(Fields):
     @classmethod
     def _numbers(cls, value, info):
         label = cls.model_fields[info.field_name].title
-        return parse_numbers(_text(value), label) if isinstance(value, str | list) else value
+        if not isinstance(value, str | list):
+            return value
+        return parse_numbers(decimal_commas(_text(value)), label)
 
     @field_validator("pts", mode="before")
     @classmethod
     def _points(cls, value):
-        return parse_points(_text(value)) if isinstance(value, str | list) else value
+        if not isinstance(value, str | list):
+            return value
+        return parse_points(decimal_commas(_text(value)))
 
     @field_validator("tosses", mode="before")
     @classmethod
@@ -136,7 +141,7 @@ def parse_numbers(text: str, label: str) -> list[float]:
         if value is None or not math.isfinite(value) or abs(value) > MAX_VALUE:
             raise UserError(
                 N_("%(field)s: '%(text)s' is not a number between −%(max)s and %(max)s."),
-                field=LabelRef(label), text=part[:20], max=f"{MAX_VALUE:g}",
+                field=LabelRef(label), text=part[:20], max=LocalNumber(MAX_VALUE),
             )  # fmt: skip
         values.append(value)
     return values
@@ -167,7 +172,7 @@ def parse_points(raw: str) -> list[tuple[float, float]]:
             raise UserError(
                 N_("The data point '%(text)s' is not two numbers 'x, y' between −%(max)s and "
                    "%(max)s."),
-                text=row[:40], max=f"{MAX_VALUE:g}",
+                text=row[:40], max=LocalNumber(MAX_VALUE),
             )  # fmt: skip
         points.append((values[0], values[1]))
     if len(points) < 2:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.labs.losses import views
 from app.labs.losses.fields import LossFields
-from app.web.deps import Gettext, Templates
+from app.web.deps import Gettext, Numbers, Templates
 from app.web.errors import lab_error_page, shows_errors_in
 
 router = APIRouter()
@@ -20,7 +20,7 @@ PAGE, FRAGMENT = "losses/page.html", "losses/_lab.html"
 @shows_errors_in(lab_error_page(PAGE, views.error_context))
 def losses_page(
     request: Request, fields: Annotated[LossFields, Query()], templates: Templates,
-    gettext: Gettext,
+    gettext: Gettext, numbers: Numbers,
 ) -> Response:  # fmt: skip
-    context = views.lab_context(fields, gettext)
+    context = views.lab_context(fields, gettext, numbers)
     return templates.page(request, PAGE, FRAGMENT, context, push=f"/losses?{fields.query()}")

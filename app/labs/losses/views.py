@@ -5,12 +5,13 @@ from __future__ import annotations
 from app.labs.losses import measures
 from app.labs.losses.charts import charts
 from app.labs.losses.fields import CLASSES, LossFields
+from app.web.numbers import Numbers
 
 PAGE_CONTEXT = {"classes": CLASSES, "saturation_cap": measures.SATURATION_CAP}
 
 
-def lab_context(state: LossFields, gettext) -> dict:
-    numbers = {
+def lab_context(state: LossFields, gettext, numbers: Numbers) -> dict:
+    measured = {
         "regression": measures.regression(state),
         "bce": measures.bce(state),
         "categorical": measures.categorical(state),
@@ -20,8 +21,8 @@ def lab_context(state: LossFields, gettext) -> dict:
         "line": measures.line_fit(state),
         "saturation": measures.saturation(state),
     }
-    return {**PAGE_CONTEXT, "state": state, "form": state.form(), "error": None, **numbers,
-            "charts": charts(gettext, state, numbers)}  # fmt: skip
+    return {**PAGE_CONTEXT, "state": state, "form": state.form(), "error": None, **measured,
+            "charts": charts(gettext, numbers, state, measured)}  # fmt: skip
 
 
 def error_context(request, error, messages: list[str]) -> dict:

@@ -20,6 +20,7 @@ from app.web.charts import OKABE_ITO
 from app.web.errors import LabelRef, UserError
 from app.web.fields import RANGE, Fields, NestedError, field
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 from engine.optim import Optimizer, make_optimizer
 from engine.schedules import Schedule, make_schedule
 from engine.surfaces import SURFACES, Surface, make_surface
@@ -207,13 +208,16 @@ class RaceRules(MapFields):
             raise UserError(
                 N_("The start (%(x)s, %(y)s) lies outside the map: %(ax)s goes from %(x0)s to "
                    "%(x1)s and %(ay)s from %(y0)s to %(y1)s."),
-                x=f"{self.x0:g}", y=f"{self.y0:g}", ax=ax, ay=ay,
-                x0=f"{x0:g}", x1=f"{x1:g}", y0=f"{y0:g}", y1=f"{y1:g}",
+                x=LocalNumber(self.x0, "short", digits=6),
+                y=LocalNumber(self.y0, "short", digits=6), ax=ax, ay=ay,
+                x0=LocalNumber(x0, "short"), x1=LocalNumber(x1, "short"),
+                y0=LocalNumber(y0, "short"), y1=LocalNumber(y1, "short"),
             )  # fmt: skip
         span = max(x1 - x0, y1 - y0)
         if not 1e-9 <= self.eps <= span:
             raise UserError(RANGE, field=LabelRef(N_("Tolerance ε")), low="1e-09",
-                            high=f"{span:g}", value=f"{self.eps:g}")  # fmt: skip
+                            high=LocalNumber(span, "short"),
+                            value=LocalNumber(self.eps, "significant", digits=6))  # fmt: skip
         self._racers = [self._racer(i, surface) for i in SLOTS if getattr(self, f"o{i}")]
         if self.action == "step":
             self.steps += 1
@@ -226,7 +230,7 @@ class RaceRules(MapFields):
             raise UserError(
                 N_("At most %(max)s steps can be shown (this would make %(steps)s). Press Reset, "
                    "or run fewer steps."),
-                max=f"{MAX_STEPS:,}", steps=f"{self.steps:,}",
+                max=LocalNumber(MAX_STEPS), steps=LocalNumber(self.steps),
             )  # fmt: skip
         self.prev = self.surface  # what the form now shows
         return self

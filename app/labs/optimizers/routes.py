@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.labs.optimizers import picture, views
 from app.labs.optimizers.fields import MapFields, OptFields
 from app.media.deps import Results
-from app.web.deps import Gettext, Templates
+from app.web.deps import Gettext, Numbers, Templates
 from app.web.errors import lab_error_page, shows_errors_in
 from app.web.png import png_bytes
 from app.web.templating import is_htmx
@@ -23,13 +23,14 @@ PAGE, FRAGMENT = "optimizers/page.html", "optimizers/_lab.html"
 @shows_errors_in(lab_error_page(PAGE, views.error_context))
 def optimizers_page(
     request: Request, fields: Annotated[OptFields, Query()], templates: Templates,
-    gettext: Gettext,
+    gettext: Gettext, numbers: Numbers,
 ) -> Response:  # fmt: skip
     url = f"/optimizers?{fields.query()}"
     if "action" in request.query_params and not is_htmx(request):
         # A plain form submit: show the canonical address, so reloading does not step again.
         return RedirectResponse(url, status_code=303)
-    return templates.page(request, PAGE, FRAGMENT, views.lab_context(fields, gettext), push=url)
+    context = views.lab_context(fields, gettext, numbers)
+    return templates.page(request, PAGE, FRAGMENT, context, push=url)
 
 
 @router.get("/optimizers/map.png")

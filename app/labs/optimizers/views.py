@@ -17,6 +17,7 @@ from app.labs.optimizers.picture import map_scale
 from app.web.charts import MapPath, Series, surface_map, xy_chart
 from app.web.deps import gettext_of
 from app.web.i18n import N_
+from app.web.numbers import ENGLISH, Numbers
 from engine.descent import Descent, GradientSource, descend
 from engine.optim import Optimizer
 from engine.schedules import SCHEDULE_TITLES
@@ -84,9 +85,12 @@ class Lane:
         return self.descent.optimizer
 
 
-def race(state: OptFields, surface: Surface | None = None) -> list[Lane]:
+def race(
+    state: OptFields, surface: Surface | None = None, numbers: Numbers = ENGLISH
+) -> list[Lane]:
     """Every racer from the same start for ``state.steps`` steps, each with its own seeded noise
-    source (the same seed for all, so two SGD racers see the same minibatches)."""
+    source (the same seed for all, so two SGD racers see the same minibatches); ``numbers``
+    writes the formulas."""
     surface = surface or surface_of(state)
     lanes = []
     for racer in state.racers:
@@ -96,7 +100,7 @@ def race(state: OptFields, surface: Surface | None = None) -> list[Lane]:
         noise, batch = (0.0, None) if racer.kind == "gd" else (racer.noise, racer.batch)
         source = GradientSource(surface, np.random.default_rng(state.seed), noise, batch)
         descent = descend(surface, optimizer, schedule, state.steps, source, eps=state.eps)
-        rows, explain = state_rows(racer, descent, surface.axes[0])
+        rows, explain = state_rows(racer, descent, surface.axes[0], numbers)
         lr_now = float(descent.lrs[-1]) if len(descent.lrs) else None
         lanes.append(Lane(racer, descent, rows, explain, lr_now))
     return lanes
@@ -108,7 +112,9 @@ def _row(label: str, symbol: str, formula: str, values) -> dict:
     return {"label": label, "symbol": symbol, "formula": shown, "values": values.tolist()}
 
 
-def state_rows(racer: Racer, descent: Descent, axis: str = "x") -> tuple[list[dict], str | None]:
+def state_rows(
+    racer: Racer, descent: Descent, axis: str = "x", numbers: Numbers = ENGLISH
+) -> tuple[list[dict], str | None]:
     """The gradient, the optimizer's state, the effective rate and the update after the last
     recorded step, each with its formula; empty before the first step or after a divergence.
     The explanation line works through the update of the first coordinate, named ``axis``."""
@@ -120,27 +126,35 @@ def state_rows(racer: Racer, descent: Descent, axis: str = "x") -> tuple[list[di
     t = opt.t
     exact = "∇f" if racer.batch is None else f"(1/{racer.batch})·Σᵢ∈B ∇fᵢ"
     noisy = racer.noise and racer.kind != "gd"
-    rows = [_row(N_("gradient"), "g", exact + (f" + {racer.noise:g}·ξ" if noisy else ""), g)]
-    fmt = _fmt
+
+    def fmt(value: float) -> str:  # negative numbers in brackets, so that "× (−2)" reads right
+        text = numbers.significant(value)
+        return f"({text})" if value < 0 else text
+
+    def g6(value: float) -> str:  # a setting, as the form shows it
+        return numbers.significant(value, 6)
+
+    plain = numbers.significant
+    rows = [_row(N_("gradient"), "g", exact + (f" + {g6(racer.noise)}·ξ" if noisy else ""), g)]
     if racer.kind in ("gd", "sgd"):
         rows.append(_row(N_("effective rate"), "η", "η", eff))
         rows.append(_row(N_("update"), "Δ", "−η·g", update))
-        explain = f"{axis}: Δ = −η·g = −{fmt(eff[0])} × {fmt(g[0])} = {_plain(update[0])}"
+        explain = f"{axis}: Δ = −η·g = −{fmt(eff[0])} × {fmt(g[0])} = {plain(update[0])}"
     elif racer.kind in ("momentum", "nesterov"):
         mu = racer.momentum
-        formula = "g" if t == 1 else f"{mu:g}·v + g"
+        formula = "g" if t == 1 else f"{g6(mu)}·v + g"
         # With μ = 0 the optimizer keeps no velocity (as PyTorch's SGD): v is the gradient.
         v = state.get("velocity", g)
         rows.append(_row(N_("velocity"), "v", formula, v))
         rows.append(_row(N_("effective rate"), "η", "η", eff))
         if racer.kind == "momentum":
             rows.append(_row(N_("update"), "Δ", "−η·v", update))
-            explain = f"{axis}: Δ = −η·v = −{fmt(eff[0])} × {fmt(v[0])} = {_plain(update[0])}"
+            explain = f"{axis}: Δ = −η·v = −{fmt(eff[0])} × {fmt(v[0])} = {plain(update[0])}"
         else:
-            rows.append(_row(N_("update"), "Δ", f"−η·(g + {mu:g}·v)", update))
+            rows.append(_row(N_("update"), "Δ", f"−η·(g + {g6(mu)}·v)", update))
             explain = (
-                f"{axis}: Δ = −η·(g + μ·v) = −{fmt(eff[0])} × ({fmt(g[0])} + {mu:g} × {fmt(v[0])})"
-                f" = {_plain(update[0])}"
+                f"{axis}: Δ = −η·(g + μ·v) = −{fmt(eff[0])} × ({fmt(g[0])} + {g6(mu)} × "
+                f"{fmt(v[0])}) = {plain(update[0])}"
             )
     elif racer.kind == "adagrad":
         rows.append(_row(N_("sum of squared gradients"), "G", "G + g²", state["sum_sq"]))
@@ -148,29 +162,29 @@ def state_rows(racer: Racer, descent: Descent, axis: str = "x") -> tuple[list[di
         rows.append(_row(N_("update"), "Δ", "−η̂·g", update))
         explain = (
             f"{axis}: Δ = −η / (√G + ε) · g = −{fmt(racer_lr(descent))} / "
-            f"({fmt(math.sqrt(state['sum_sq'][0]))} + 1e-10) × {fmt(g[0])} = {_plain(update[0])}"
+            f"({fmt(math.sqrt(state['sum_sq'][0]))} + 1e-10) × {fmt(g[0])} = {plain(update[0])}"
         )
     elif racer.kind == "rmsprop":
         a = racer.alpha
         rows.append(
-            _row(N_("average of squared gradients"), "s", f"{a:g}·s + {1 - a:g}·g²",
+            _row(N_("average of squared gradients"), "s", f"{g6(a)}·s + {g6(1 - a)}·g²",
                  state["square_avg"])
         )  # fmt: skip
         rows.append(_row(N_("effective rate"), "η̂", "η / (√s + ε)", eff))
         rows.append(_row(N_("update"), "Δ", "−η̂·g", update))
         explain = (
             f"{axis}: Δ = −η / (√s + ε) · g = −{fmt(racer_lr(descent))} / "
-            f"({fmt(math.sqrt(state['square_avg'][0]))} + 1e-8) × {fmt(g[0])} = {_plain(update[0])}"
+            f"({fmt(math.sqrt(state['square_avg'][0]))} + 1e-8) × {fmt(g[0])} = {plain(update[0])}"
         )
     else:
         b1, b2 = racer.beta1, racer.beta2
-        rows.append(_row(N_("first moment"), "m", f"{b1:g}·m + {1 - b1:g}·g", state["m"]))
-        rows.append(_row(N_("second moment"), "v", f"{b2:g}·v + {1 - b2:g}·g²", state["v"]))
+        rows.append(_row(N_("first moment"), "m", f"{g6(b1)}·m + {g6(1 - b1)}·g", state["m"]))
+        rows.append(_row(N_("second moment"), "v", f"{g6(b2)}·v + {g6(1 - b2)}·g²", state["v"]))
         if racer.bias_correction:
             c1, c2 = 1 - b1**t, 1 - b2**t
-            rows.append(_row(N_("corrected m"), "m̂", f"m / (1 − {b1:g}^{t}) = m / {fmt(c1)}",
+            rows.append(_row(N_("corrected m"), "m̂", f"m / (1 − {g6(b1)}^{t}) = m / {fmt(c1)}",
                              state["m_hat"]))  # fmt: skip
-            rows.append(_row(N_("corrected v"), "v̂", f"v / (1 − {b2:g}^{t}) = v / {fmt(c2)}",
+            rows.append(_row(N_("corrected v"), "v̂", f"v / (1 − {g6(b2)}^{t}) = v / {fmt(c2)}",
                              state["v_hat"]))  # fmt: skip
         else:
             rows.append(_row(N_("corrected m"), "m̂", "m (no correction)", state["m_hat"]))
@@ -180,24 +194,13 @@ def state_rows(racer: Racer, descent: Descent, axis: str = "x") -> tuple[list[di
         explain = (
             f"{axis}: Δ = −η / (√v̂ + ε) · m̂ = −{fmt(racer_lr(descent))} / "
             f"({fmt(math.sqrt(state['v_hat'][0]))} + 1e-8) × {fmt(state['m_hat'][0])}"
-            f" = {_plain(update[0])}"
+            f" = {plain(update[0])}"
         )
     return rows, explain
 
 
-def _plain(value: float) -> str:
-    return f"{value:.4g}".replace("-", "−")
-
-
 def racer_lr(descent: Descent) -> float:
     return float(descent.lrs[-1]) if len(descent.lrs) else float(descent.optimizer.lr)
-
-
-def _fmt(value: float) -> str:
-    """Numbers inside an explanation line: 4 significant digits, a true minus sign, negative
-    numbers in brackets so that "× (−2)" reads right."""
-    text = f"{value:.4g}".replace("-", "−")
-    return f"({text})" if value < 0 else text
 
 
 def slots_of(form: dict[str, str]) -> list[tuple[int, str]]:
@@ -209,7 +212,7 @@ def slots_of(form: dict[str, str]) -> list[tuple[int, str]]:
     return out
 
 
-def charts(gettext, state, lanes, surface) -> dict:
+def charts(gettext, numbers: Numbers, state, lanes, surface) -> dict:
     has_minimum = surface.min_value is not None
     loss_series, lr_series, colours = [], [], []
     for lane in lanes:
@@ -229,6 +232,7 @@ def charts(gettext, state, lanes, surface) -> dict:
         log_y=has_minimum,
         x_range=x_range,
         colours=colours,
+        numbers=numbers,
     )
     lr_chart = xy_chart(
         lr_series,
@@ -239,6 +243,7 @@ def charts(gettext, state, lanes, surface) -> dict:
         x_range=x_range,
         colours=colours,
         height=260,
+        numbers=numbers,
     )
     paths = [
         MapPath(str(lane.racer.slot), [tuple(p) for p in lane.descent.points.tolist()],
@@ -254,13 +259,16 @@ def charts(gettext, state, lanes, surface) -> dict:
         axes=surface.axes,
         minima=surface.minima,
         start=(state.x0, state.y0),
+        numbers=numbers,
     )
-    fit_chart = fit_svg(gettext, surface, lanes) if state.surface == "least_squares" else None
+    fit_chart = None
+    if state.surface == "least_squares":
+        fit_chart = fit_svg(gettext, numbers, surface, lanes)
     return {"loss_chart": loss_chart, "lr_chart": lr_chart, "map_svg": map_svg,
             "fit_chart": fit_chart}  # fmt: skip
 
 
-def fit_svg(gettext, surface, lanes):
+def fit_svg(gettext, numbers: Numbers, surface, lanes):
     """The data, the least-squares line and each racer's current line y = w·x + b."""
     w_best, b_best = surface.minima[0]
     series = [Series(gettext("least-squares line"), [0.0, 4.0], [b_best, 4 * w_best + b_best])]
@@ -281,12 +289,13 @@ def fit_svg(gettext, surface, lanes):
         x_range=(0.0, 4.0),
         y_range=(-2.0, 9.0),
         scatter=(surface.x.tolist(), surface.y.tolist()),
+        numbers=numbers,
     )
 
 
-def lab_context(state: OptFields, gettext) -> dict:
+def lab_context(state: OptFields, gettext, numbers: Numbers) -> dict:
     surface = surface_of(state)
-    lanes = race(state, surface)
+    lanes = race(state, surface, numbers)
     form = state.form()
     return {
         **page_context(gettext),
@@ -297,7 +306,7 @@ def lab_context(state: OptFields, gettext) -> dict:
         "lanes": lanes,
         "scale": map_scale(surface),
         "error": None,
-        **charts(gettext, state, lanes, surface),
+        **charts(gettext, numbers, state, lanes, surface),
     }
 
 

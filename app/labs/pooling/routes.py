@@ -13,7 +13,7 @@ from app.labs.pooling.fields import PoolFields
 from app.media.cache import cached_bytes
 from app.media.deps import Media
 from app.media.uploads import upload_into_lab
-from app.web.deps import AppSettings, Gettext, Templates
+from app.web.deps import AppSettings, Gettext, Numbers, Templates
 from app.web.errors import UserError, lab_error_page, shows_errors_in
 from app.web.fields import Fields, field
 from app.web.i18n import N_
@@ -47,9 +47,10 @@ def pooling_page(
     fields: Annotated[PoolFields, Query()],
     templates: Templates,
     gettext: Gettext,
+    numbers: Numbers,
     media: Media,
 ) -> Response:
-    context = views.lab_context(fields, media, gettext)
+    context = views.lab_context(fields, media, gettext, numbers)
     return templates.page(request, PAGE, FRAGMENT, context, push=f"/pooling?{fields.query()}")
 
 
@@ -104,10 +105,11 @@ async def pooling_upload(
     settings: AppSettings,
     templates: Templates,
     gettext: Gettext,
+    numbers: Numbers,
     media: Media,
 ) -> Response:
     def render(fields: PoolFields) -> Response:
-        context = views.lab_context(fields, media, gettext)
+        context = views.lab_context(fields, media, gettext, numbers)
         return templates.page(request, PAGE, FRAGMENT, context)
 
     return await upload_into_lab(request, settings, media.uploads, "/pooling", PoolFields, render,

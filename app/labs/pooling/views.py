@@ -15,6 +15,7 @@ from app.media.samples import SAMPLES
 from app.web.charts import Series, line_chart
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import Numbers
 from engine import edgenet
 from engine.conv import conv2d
 from engine.pool import avg_pool2d, max_pool2d, pool_output_size
@@ -254,7 +255,7 @@ def page_context() -> dict:
     }  # fmt: skip
 
 
-def lab_context(state: PoolFields, media, gettext) -> dict:
+def lab_context(state: PoolFields, media, gettext, numbers: Numbers) -> dict:
     result = compute(state, media)
     explanation = explain_cell(state, result)
     near = (explanation.rows[0], explanation.cols[0]) if explanation else None
@@ -271,6 +272,7 @@ def lab_context(state: PoolFields, media, gettext) -> dict:
             y_range=(0.0, 1.0),
             marker_x=experiment.steps if experiment.current is not None else None,
             marker_label=gettext("now"),
+            numbers=numbers,
         )  # fmt: skip
     height, width = result.source_map.shape
     return {

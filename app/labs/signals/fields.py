@@ -18,7 +18,7 @@ from app.media.uploads import is_valid_upload_id
 from app.web.errors import LabelRef, UserError
 from app.web.fields import Fields, field, parse_number
 from app.web.i18n import N_
-from app.web.numbers import numbers_text
+from app.web.numbers import decimal_commas, numbers_text
 from engine import signals
 
 CLIPS = ("voice_en", "voice_pt", "clap", "melody")
@@ -134,12 +134,14 @@ class SlideFields(Fields):
     @field_validator("signal", mode="before")
     @classmethod
     def _signal(cls, value):
-        return _numbers(_one_text(value), N_("Signal x"), DEFAULT_SIGNAL, MAX_SLIDE_SIGNAL)
+        text = decimal_commas(_one_text(value))  # "1,5 2,5" is two numbers in pt-BR
+        return _numbers(text, N_("Signal x"), DEFAULT_SIGNAL, MAX_SLIDE_SIGNAL)
 
     @field_validator("kernel", mode="before")
     @classmethod
     def _kernel(cls, value):
-        return _numbers(_one_text(value), N_("Kernel h"), DEFAULT_KERNEL, MAX_SLIDE_KERNEL)
+        text = decimal_commas(_one_text(value))
+        return _numbers(text, N_("Kernel h"), DEFAULT_KERNEL, MAX_SLIDE_KERNEL)
 
     @model_validator(mode="after")
     def _clamp(self):

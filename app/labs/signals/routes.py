@@ -23,7 +23,7 @@ from app.media.deps import Results, Uploads, results_of, uploads_of
 from app.media.gif import decode_gif, encode_gif
 from app.media.uploads import content_id, read_file
 from app.media.wav import decode_wav, encode_wav
-from app.web.deps import AppSettings, Gettext, gettext_of, settings_of, templates_of
+from app.web.deps import AppSettings, Gettext, Numbers, gettext_of, settings_of, templates_of
 from app.web.errors import UserError, shows_errors_in
 from app.web.fields import Fields, field
 from app.web.i18n import N_
@@ -51,7 +51,7 @@ def error_page(request: Request, error: UserError) -> HTMLResponse:
     """The whole page: each part with its own message, or its result."""
     context, status = views.lab_context(
         request.query_params, uploads_of(request), results_of(request), static_dir(request),
-        gettext_of(request),
+        gettext_of(request), numbers=templates_of(request).numbers(request),
     )  # fmt: skip
     return render(request, context, None, status)
 
@@ -69,6 +69,7 @@ def signals_page(
     slide_fields: Annotated[SlideFields, Query()],
     video_fields: Annotated[VideoFields, Query()],
     gettext: Gettext,
+    numbers: Numbers,
     uploads: Uploads,
     results: Results,
 ) -> Response:
@@ -78,13 +79,13 @@ def signals_page(
         return RedirectResponse(f"/signals?{views.lab_query(states)}#slide", status_code=303)
     if not is_htmx(request):
         context, status = views.lab_context(
-            request.query_params, uploads, results, static_dir(request), gettext
+            request.query_params, uploads, results, static_dir(request), gettext, numbers=numbers
         )
         return render(request, context, None, status)
     part = target(request)
     context, _ = views.lab_context(
         QueryParams(views.lab_query(states)), uploads, results, static_dir(request), gettext,
-        parts=(part,) if part else views.PARTS, strict=True,
+        parts=(part,) if part else views.PARTS, strict=True, numbers=numbers,
     )  # fmt: skip
     return render(request, context, part)
 
@@ -231,9 +232,11 @@ async def _after_upload(request, params: QueryParams, part: str, uploads, result
     state = _parse_or_default(model, params, key, params.get(key))
     others = [(k, v) for k, v in params.multi_items() if k not in dict(state.items())]
     params = QueryParams([*others, *state.items()])
+    numbers = templates_of(request).numbers(request)
     context, status = await run_in_threadpool(
-        views.lab_context, params, uploads, results, static_dir(request), gettext, (part,)
-    )
+        views.lab_context, params, uploads, results, static_dir(request), gettext, (part,),
+        numbers=numbers,
+    )  # fmt: skip
     if not is_htmx(request):
         return RedirectResponse(f"/signals?{context['lab_query']}#{part}", status_code=303)
     # A setting that does not suit the new clip (a kernel deeper than it is long, say) shows its

@@ -16,7 +16,7 @@ from app.media.wav import Audio, decode_wav
 from app.web.charts import Envelope, envelope_chart
 from app.web.errors import UserError
 from app.web.i18n import N_
-from app.web.numbers import numbers_text
+from app.web.numbers import Numbers, numbers_text
 from engine import signals
 
 CHART_BINS = 480  # min-max bins per waveform: about one per pixel of the chart
@@ -123,7 +123,7 @@ def _envelope(samples: np.ndarray, rate: int, label: str) -> Envelope:
     return Envelope(label, times.tolist(), lows.tolist(), highs.tolist())
 
 
-def sound_charts(state: SoundFields, result: SoundResult, gettext) -> dict:
+def sound_charts(state: SoundFields, result: SoundResult, gettext, numbers: Numbers) -> dict:
     """The impulse response and both waveforms as SVG, on shared axes (and, for a reverb, its
     tail magnified: next to the dry sound it would be a flat line)."""
     rate = result.audio.rate
@@ -158,6 +158,7 @@ def sound_charts(state: SoundFields, result: SoundResult, gettext) -> dict:
             x_range=ir_span,
             y_range=(-tail_top, tail_top),
             height=170,
+            numbers=numbers,
         )
     return charts | {
         "ir": envelope_chart(
@@ -169,6 +170,7 @@ def sound_charts(state: SoundFields, result: SoundResult, gettext) -> dict:
             y_range=(bottom * 1.05, top * 1.05),
             stems=h.size <= 64,
             height=190,
+            numbers=numbers,
         ),
         "before": envelope_chart(
             [_envelope(result.audio.samples, rate, gettext("input x"))],
@@ -177,6 +179,7 @@ def sound_charts(state: SoundFields, result: SoundResult, gettext) -> dict:
             title=gettext("Waveform before: the input x"),
             x_range=span,
             y_range=(-1.0, 1.0),
+            numbers=numbers,
         ),
         "after": envelope_chart(
             [_envelope(result.output, rate, gettext("output y"))],
@@ -185,6 +188,7 @@ def sound_charts(state: SoundFields, result: SoundResult, gettext) -> dict:
             title=gettext("Waveform after: the output y = x ∗ h"),
             x_range=span,
             y_range=(-1.0, 1.0),
+            numbers=numbers,
         ),
     }
 

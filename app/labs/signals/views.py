@@ -9,6 +9,7 @@ from app.labs.signals import fields, sound, video
 from app.labs.signals.clips import CLIPS, IR_TYPES, VIDEO_KERNEL_TITLES, VIDEOS
 from app.labs.signals.fields import SlideFields, SoundFields, VideoFields
 from app.web.errors import UserError, from_engine_error
+from app.web.numbers import Numbers
 from engine import signals
 from engine.errors import EngineError
 
@@ -22,12 +23,12 @@ PAGE_CONTEXT = {
 }  # fmt: skip
 
 
-def part_context(part: str, state, uploads, results, static_dir, gettext) -> dict:
+def part_context(part: str, state, uploads, results, static_dir, gettext, numbers) -> dict:
     if part == "sound":
         result = sound.compute_sound(state, uploads, results, static_dir)
         return {
             "sound_result": result,
-            "charts": sound.sound_charts(state, result, gettext),
+            "charts": sound.sound_charts(state, result, gettext, numbers),
             "echo_terms": sound.echo_terms(state, result),
             "twod": sound.two_d(state),
         }
@@ -38,9 +39,10 @@ def part_context(part: str, state, uploads, results, static_dir, gettext) -> dic
 
 
 def lab_context(params, uploads, results, static_dir, gettext, parts=PARTS,
-                strict: bool = False) -> tuple[dict, int]:  # fmt: skip
+                strict: bool = False, *, numbers: Numbers) -> tuple[dict, int]:  # fmt: skip
     """Parse every part and compute the given ones. A part that fails shows its message in its
-    own error region (strict=False, a full page) or raises (strict=True, an htmx request)."""
+    own error region (strict=False, a full page) or raises (strict=True, an htmx request).
+    `numbers` writes the charts' numbers in the page's language."""
     states, errors, status = {}, {}, 200
     for part in PARTS:
         try:
@@ -55,7 +57,9 @@ def lab_context(params, uploads, results, static_dir, gettext, parts=PARTS,
         if states[part] is None:
             continue
         try:
-            context |= part_context(part, states[part], uploads, results, static_dir, gettext)
+            context |= part_context(
+                part, states[part], uploads, results, static_dir, gettext, numbers
+            )
         except (UserError, EngineError) as error:
             if strict:
                 raise

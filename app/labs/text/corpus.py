@@ -12,6 +12,7 @@ from app.config import LIMITS
 from app.labs.text.scripts import BIDI_CONTROLS
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 from engine.datasets import stratified_split
 from engine.text import Tokenizer
 
@@ -58,7 +59,8 @@ def parse_corpus(raw: str, lower: bool = True) -> Corpus:
     lines = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
     if len(lines) > MAX_CORPUS_LINES:
         raise UserError(N_("The corpus has %(n)s lines; the limit is %(limit)s."),
-                        status=413, n=f"{len(lines):,}", limit=f"{MAX_CORPUS_LINES:,}")  # fmt: skip
+                        status=413, n=LocalNumber(len(lines)),
+                        limit=LocalNumber(MAX_CORPUS_LINES))  # fmt: skip
     rows, bad = [], []
     for number, line in enumerate(lines, start=1):
         line = line.translate(BIDI_CONTROLS).strip()

@@ -98,7 +98,9 @@ def text_run_page(
     request: Request, run: TextRun, tried: Annotated[Tried, Query()], templates: Templates,
     gettext: Gettext, results: Results,
 ) -> Response:  # fmt: skip
-    context, status = views.run_context(run, results, gettext, tried.sentence)
+    context, status = views.run_context(
+        run, results, gettext, templates.numbers(request), tried.sentence
+    )
     return templates.response(request, "text/run.html", context, status_code=status)
 
 
@@ -106,7 +108,7 @@ def text_run_page(
 def text_run_status(
     request: Request, run: TextRun, templates: Templates, gettext: Gettext, results: Results
 ) -> Response:
-    context, _ = views.run_context(run, results, gettext, None)
+    context, _ = views.run_context(run, results, gettext, templates.numbers(request), None)
     response = templates.response(request, "text/_status.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -127,7 +129,8 @@ def text_try(
     words = [t.word for t in sentence["line"].tokens]
     context = {"run": run, "net": net, "tried": sentence, "textlab": views,
                "class_titles": net.class_titles(gettext),
-               "embedding": views.embedding_chart(net, words, gettext), "oob": False}  # fmt: skip
+               "embedding": views.embedding_chart(net, words, gettext, templates.numbers(request)),
+               "oob": False}  # fmt: skip
     return templates.response(request, "text/_try.html", context, headers={"HX-Push-Url": url})
 
 

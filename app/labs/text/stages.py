@@ -13,6 +13,7 @@ from app.labs.text.network import Network
 from app.labs.text.scripts import script_names, vocabulary_words, word_kind, word_scripts
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber, Numbers
 from app.web.png import diverging_rgb
 from engine.text import pad_layout, pad_sequences
 from engine.textexplain import occlusion
@@ -59,12 +60,11 @@ class StripView:
     limit: float
     explain: dict | None = None  # the top filter's best cell, word by word
 
-    def fmt(self, value: float) -> str:
+    def fmt(self, value: float, numbers: Numbers) -> str:
         """A cell's number, with enough decimals to tell values apart at this scale (and no
         "-0.00")."""
-        pattern = "%.2f" if self.limit < 1 else ("%.1f" if self.limit < 10 else "%.0f")
-        text = pattern % value
-        return pattern % 0.0 if float(text) == 0 else text.replace("-", "−")
+        decimals = 2 if self.limit < 1 else (1 if self.limit < 10 else 0)
+        return numbers.fixed(value, decimals).replace("-", "−")
 
 
 def css_rgb(rgb) -> str:
@@ -118,7 +118,7 @@ def check_words(lines: list[LineView], net: Network) -> list[tuple[str, dict]]:
                "and the vocabulary (%(n)s words) only has words in %(known)s. Type some words "
                "in those."),
             status=422, scripts=script_names(scripts),
-            n=f"{vocabulary_words(net.tokenizer):,}", known=script_names(net.known_scripts),
+            n=LocalNumber(vocabulary_words(net.tokenizer)), known=script_names(net.known_scripts),
         )  # fmt: skip
     notices = []
     kinds = {t.kind for t in foreign}

@@ -50,6 +50,7 @@ from app.runs.views import progress_context
 from app.web.charts import labelled_scatter
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import Numbers
 from app.web.png import diverging_rgb
 from engine.text import pad_sequences
 from engine.textexplain import conv_strips, pca_2d
@@ -232,25 +233,26 @@ def train_error_context(fields, runs, results, gettext, messages: list[str]) -> 
             "train_error": messages}  # fmt: skip
 
 
-def embedding_chart(net: Network, extra_words: list[str], gettext) -> dict:
+def embedding_chart(net: Network, extra_words: list[str], gettext, numbers: Numbers) -> dict:
     points = embedding_points(net, extra_words)
     share = points["share"]
     chart = labelled_scatter(
         [(p["x"], p["y"], p["word"], p["cls"], p["extra"]) for p in points["points"]],
-        x_label=gettext("axis 1 (%(pct)s%% of the variance)") % {"pct": round(share[0] * 100)},
-        y_label=gettext("axis 2 (%(pct)s%% of the variance)") % {"pct": round(share[1] * 100)},
+        x_label=gettext("axis 1 (%(pct)s of the variance)") % {"pct": numbers.percent(share[0], 0)},
+        y_label=gettext("axis 2 (%(pct)s of the variance)") % {"pct": numbers.percent(share[1], 0)},
         title=gettext("Learned word vectors, projected to 2-D"),
         classes=net.class_titles(gettext),
         legend_title=gettext("alone, the word means"),
         undecided=gettext("undecided (40–60%)") if len(net.class_names) == 2 else "",
+        numbers=numbers,
     )
     return {"chart": chart, "share": share, "rows": points["rows"], "count": len(points["points"])}
 
 
-def run_context(run, results, gettext, try_text: str | None) -> tuple[dict, int]:
+def run_context(run, results, gettext, numbers: Numbers, try_text: str | None) -> tuple[dict, int]:
     """A run's page: its progress, then, once trained, "try it" and the embedding view. A
     mistake in the sentence tried shows next to its form (and sets the status)."""
-    context = progress_context(run, gettext)
+    context = progress_context(run, gettext, numbers)
     context |= {"net": None, "embedding": None, "tried": None, "try_text": try_text or "",
                 "try_error": None, "textlab": sys.modules[__name__], "oob": False}  # fmt: skip
     status = 200
@@ -266,5 +268,5 @@ def run_context(run, results, gettext, try_text: str | None) -> tuple[dict, int]
             context["try_error"] = error.messages(gettext)
             status = error.status
     extra = [t.word for t in context["tried"]["line"].tokens] if context["tried"] else []
-    context["embedding"] = embedding_chart(net, extra, gettext)
+    context["embedding"] = embedding_chart(net, extra, gettext, numbers)
     return context, status

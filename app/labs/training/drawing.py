@@ -10,6 +10,7 @@ from PIL import Image, ImageOps
 
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 from engine.edgenet import shift_image
 
 WORK_SIDE = 512  # the long side a drawing or photo is prepared at
@@ -41,7 +42,8 @@ def prepare_drawing(
         image = Image.open(io.BytesIO(data))
         if image.width * image.height > max_pixels:  # checked before the pixels are decoded
             raise UserError(N_("The picture is too large (at most %(mp)s megapixels)."),
-                            status=413, mp=f"{max_pixels / 1e6:g}")  # fmt: skip
+                            status=413,
+                            mp=LocalNumber(max_pixels / 1e6, "short", digits=2))  # fmt: skip
         # A JPEG can be decoded at 1/2, 1/4 or 1/8 of its size straight away.
         image.draft("RGB", (WORK_SIDE, WORK_SIDE))
         image.load()

@@ -101,15 +101,15 @@ async def train_start(request: Request, runs: Runs) -> Response:
 
 @router.get("/train/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run: ImageRun, templates: Templates, gettext: Gettext) -> Response:
-    context = views.status_context(run, gettext) | {"form": views.run_form(run)}
+    numbers = templates.numbers(request)
+    context = views.status_context(run, gettext, numbers) | {"form": views.run_form(run)}
     return templates.response(request, "training/run.html", context)
 
 
 @router.get("/train/runs/{run_id}/status", response_class=HTMLResponse)
 def run_status(request: Request, run: ImageRun, templates: Templates, gettext: Gettext):
-    response = templates.response(
-        request, "training/_status.html", views.status_context(run, gettext)
-    )
+    context = views.status_context(run, gettext, templates.numbers(request))
+    response = templates.response(request, "training/_status.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -226,7 +226,9 @@ def compare_runs(
     if len(ids) < 2:
         raise UserError(N_("Choose at least two runs to compare."))
     chosen = [views.image_run(runs, run_id) for run_id in ids]
-    context = views.compare_context(chosen, results, gettext, request.url.query)
+    context = views.compare_context(
+        chosen, results, gettext, templates.numbers(request), request.url.query
+    )
     return templates.page(request, "training/compare.html", "training/_compare.html", context)
 
 

@@ -23,6 +23,7 @@ from app.web.charts import Series, line_chart
 from app.web.errors import UserError
 from app.web.i18n import N_
 from app.web.layers import PipelineLayer, field_box
+from app.web.numbers import LocalNumber, Numbers
 from app.web.png import colour_map, diverging_rgb, png_data_uri
 from engine import architecture, builder
 from engine.augment import Augmenter
@@ -56,8 +57,8 @@ def summarise(form: TrainFields) -> tuple[list[architecture.LayerInfo], int]:
                 "This network has %(n)s parameters; runs in the browser are limited to %(max)s "
                 "so that a class can watch them train. Use fewer filters or units."
             ),
-            n=f"{total:,}",
-            max=f"{LIMITS.max_params:,}",
+            n=LocalNumber(total),
+            max=LocalNumber(LIMITS.max_params),
         )
     return infos, total
 
@@ -179,8 +180,8 @@ def filter_grid(weights: np.ndarray) -> np.ndarray:
     return diverging_rgb(grid, float(np.abs(tiles).max()) or 1.0)
 
 
-def status_context(run: Run, gettext) -> dict:
-    return {**progress_context(run, gettext), "traininglab": LAB}
+def status_context(run: Run, gettext, numbers: Numbers) -> dict:
+    return {**progress_context(run, gettext, numbers), "traininglab": LAB}
 
 
 # --- look inside ---------------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def predict_context(run: Run, results, picture: bytes) -> dict:
 # --- runs side by side ---------------------------------------------------------------------------
 
 
-def compare_labels(forms: list[TrainFields], gettext) -> list[str]:
+def compare_labels(forms: list[TrainFields], gettext, numbers: Numbers) -> list[str]:
     """Name each run by what differs from the others: "bn on, adam" rather than a full config."""
     fields = {
         "preset": lambda f: gettext(titles.PRESET_TITLES[f.preset]),
@@ -279,7 +280,7 @@ def compare_labels(forms: list[TrainFields], gettext) -> list[str]:
         "batchnorm": lambda f: gettext("batch norm") if f.batchnorm else gettext("no batch norm"),
         "augment": lambda f: gettext("augmented") if f.augment else gettext("no augmentation"),
         "optimizer": lambda f: gettext(titles.OPTIMIZER_TITLES[f.optimizer]),
-        "lr": lambda f: f"lr {f.lr:g}",
+        "lr": lambda f: f"lr {numbers.short(f.lr, 6)}",
         "schedule": lambda f: gettext(titles.SCHEDULE_TITLES[f.schedule]),
         "batch": lambda f: f"batch {f.batch_size}",
         "epochs": lambda f: f"{f.epochs} " + gettext("epochs"),
@@ -294,8 +295,8 @@ def compare_labels(forms: list[TrainFields], gettext) -> list[str]:
     return labels
 
 
-def compare_context(runs: list[Run], results, gettext, query: str) -> dict:
-    labels = compare_labels([run_form(run) for run in runs], gettext)
+def compare_context(runs: list[Run], results, gettext, numbers: Numbers, query: str) -> dict:
+    labels = compare_labels([run_form(run) for run in runs], gettext, numbers)
     pairs = list(zip(labels, runs, strict=True))
     val_series = [Series(label, [e["epoch"] for e in run.epochs],
                          [e["val_accuracy"] for e in run.epochs])
@@ -305,9 +306,9 @@ def compare_context(runs: list[Run], results, gettext, query: str) -> dict:
                    for label, run in pairs if run.epochs]  # fmt: skip
     charts = [
         line_chart(val_series, gettext("epoch"), gettext("validation accuracy"),
-                   gettext("Validation accuracy per epoch"), y_range=(0.0, 1.0)),
+                   gettext("Validation accuracy per epoch"), y_range=(0.0, 1.0), numbers=numbers),
         line_chart(loss_series, gettext("epoch"), gettext("training loss"),
-                   gettext("Training loss per epoch")),
+                   gettext("Training loss per epoch"), numbers=numbers),
     ]  # fmt: skip
     shifted = []
     for label, run in pairs:
@@ -318,7 +319,7 @@ def compare_context(runs: list[Run], results, gettext, query: str) -> dict:
         charts.append(
             line_chart(shifted, gettext("shift of every test image (pixels to the right)"),
                        gettext("test accuracy"), gettext("Accuracy on shifted test images"),
-                       y_range=(0.0, 1.0))
+                       y_range=(0.0, 1.0), numbers=numbers)
         )  # fmt: skip
     return {"runs": pairs, "charts": charts, "any_active": any(run.active for run in runs),
             "query": query}  # fmt: skip

@@ -7,7 +7,8 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.web.charts.frame import OKABE_ITO, Frame, tick_text, ticks
+from app.web.charts.frame import OKABE_ITO, Frame, ticks
+from app.web.numbers import ENGLISH, Numbers
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ def envelope_chart(
     stems: bool = False,
     width: int = 560,
     height: int = 200,
+    *,
+    numbers: Numbers = ENGLISH,
 ) -> Markup:
     """Waveforms or impulse responses: one vertical stroke per bin from its low to its high.
 
@@ -45,11 +48,12 @@ def envelope_chart(
     px, py = frame.px, frame.py
     left, top, plot_w, plot_h = frame.left, frame.top, frame.plot_w, frame.plot_h
     x_low, x_high, y_low, y_high = frame.x_low, frame.x_high, frame.y_low, frame.y_high
-    parts = frame.open(title) + frame.y_grid(count=3)
+    parts = frame.open(title) + frame.y_grid(count=3, numbers=numbers)
     for tick in ticks(x_low, x_high, count=6):
         if stems and not float(tick).is_integer():
             continue  # stems stand at whole sample numbers
-        label = str(int(tick)) if float(tick).is_integer() and abs(tick) < 1e6 else tick_text(tick)
+        whole = float(tick).is_integer() and abs(tick) < 1e6
+        label = str(int(tick)) if whole else numbers.tick(tick)
         parts.append(
             f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
             f'class="tick">{label}</text>'

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from html import escape
 
+from app.web.numbers import ENGLISH, Numbers
+
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 DASHES = ("", "6 4", "2 3", "8 3 2 3")  # a second cue besides colour
 
@@ -31,10 +33,6 @@ def ticks(low: float, high: float, count: int = 5) -> list[float]:
         ticks.append(round(value, 10))
         value += step
     return ticks
-
-
-def tick_text(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:.3g}"
 
 
 def legend_line(x: int, y: float, label: str, colour: str, dash: str = "") -> str:
@@ -96,7 +94,9 @@ class Frame:
             'fill="#fff" stroke="#9aa3ad"/>',
         ]
 
-    def y_grid(self, count: int = 5, stroke: str = "#e3e6ea") -> list[str]:
+    def y_grid(
+        self, count: int = 5, stroke: str = "#e3e6ea", numbers: Numbers = ENGLISH
+    ) -> list[str]:
         """A light horizontal line and a label at each round y value."""
         parts = []
         for tick in ticks(self.y_low, self.y_high, count):
@@ -105,7 +105,7 @@ class Frame:
                 f'<line x1="{self.left}" x2="{self.left + self.plot_w}" y1="{y:.1f}" '
                 f'y2="{y:.1f}" stroke="{stroke}"/>'
                 f'<text x="{self.left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
-                f"{tick_text(tick)}</text>"
+                f"{numbers.tick(tick)}</text>"
             )
         return parts
 

@@ -6,7 +6,8 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.web.charts.frame import DASHES, OKABE_ITO, Frame, Series, legend_line, tick_text, ticks
+from app.web.charts.frame import DASHES, OKABE_ITO, Frame, Series, legend_line, ticks
+from app.web.numbers import ENGLISH, Numbers
 
 
 def line_chart(
@@ -19,8 +20,11 @@ def line_chart(
     marker_label: str = "",
     width: int = 560,
     height: int = 360,
+    *,
+    numbers: Numbers = ENGLISH,
 ) -> Markup:
-    """A line chart of several series over shared axes, with an optional vertical marker."""
+    """A line chart of several series over shared axes, with an optional vertical marker;
+    `numbers` writes the ticks as the page's language does."""
     xs = [x for s in series for x in s.xs]
     ys = [y for s in series for y in s.ys]
     x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
@@ -30,7 +34,7 @@ def line_chart(
     px, py = frame.px, frame.py
     left, top, plot_h = frame.left, frame.top, frame.plot_h
     x_low, x_high = frame.x_low, frame.x_high
-    parts = frame.open(title) + frame.y_grid()
+    parts = frame.open(title) + frame.y_grid(numbers=numbers)
     # Steps, epochs and pixels are counted: whole ticks, written plainly (1250, not 1.25e+03).
     counts = bool(xs) and all(float(x).is_integer() for x in xs)
     for tick in ticks(x_low, x_high, count=min(9, int(x_high - x_low) + 1)):
@@ -39,7 +43,7 @@ def line_chart(
         x = px(tick)
         parts.append(
             f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">'
-            f"{int(tick) if counts else tick_text(tick)}</text>"
+            f"{int(tick) if counts else numbers.tick(tick)}</text>"
         )
     parts.append(frame.axis_titles(x_label, y_label))
     if marker_x is not None:

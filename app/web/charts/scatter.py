@@ -7,7 +7,8 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.web.charts.frame import OKABE_ITO, Frame, tick_text, ticks
+from app.web.charts.frame import OKABE_ITO, Frame, ticks
+from app.web.numbers import ENGLISH, Numbers
 
 
 def _label_box(x: float, y: float, width: float, where: str) -> tuple[float, float, float, float]:
@@ -27,7 +28,7 @@ def _overlaps(a, b) -> bool:
 
 def labelled_scatter(points, x_label: str, y_label: str, title: str, classes: list[str],
                      legend_title: str = "", undecided: str = "", width: int = 680,
-                     height: int = 540):  # fmt: skip
+                     height: int = 540, *, numbers: Numbers = ENGLISH):  # fmt: skip
     """SVG: points (x, y, label, class index or −1 for undecided, emphasised) as dots coloured
     by class (Okabe–Ito; blue/vermilion for two classes), labelled where a label fits without
     covering another (emphasised points first; a crowded label becomes the dot's tooltip)."""
@@ -46,13 +47,14 @@ def labelled_scatter(points, x_label: str, y_label: str, title: str, classes: li
     else:
         colours = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(classes))]
     grey = "#8a8f96"
-    parts = frame.open(title, css="chart text-scatter") + frame.y_grid(stroke="#eef0f2")
+    parts = frame.open(title, css="chart text-scatter")
+    parts += frame.y_grid(stroke="#eef0f2", numbers=numbers)
     for tick in ticks(x_low, x_high, count=6):
         x = px(tick)
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#eef0f2"/>'
             f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">'
-            f"{tick_text(tick)}</text>"
+            f"{numbers.tick(tick)}</text>"
         )
     parts.append(frame.axis_titles(x_label, y_label))
     # Emphasised points first, so their labels get the free places.

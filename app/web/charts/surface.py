@@ -8,7 +8,8 @@ from html import escape
 import numpy as np
 from markupsafe import Markup
 
-from app.web.charts.frame import tick_text, ticks
+from app.web.charts.frame import ticks
+from app.web.numbers import ENGLISH, Numbers
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ def surface_map(
     start: tuple[float, float] | None = None,
     plot_width: int = 480,
     dots: bool = True,
+    *,
+    numbers: Numbers = ENGLISH,
 ) -> Markup:
     """A picture of a surface (``image_href``, drawn over ``box`` = (x0, x1, y0, y1) with equal
     units on both axes) with trajectories as SVG polylines on top, clipped to the box; minima as
@@ -72,12 +75,12 @@ def surface_map(
     for tick in ticks(x0, x1, 5):
         parts.append(
             f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-            f'class="tick">{tick_text(tick)}</text>'
+            f'class="tick">{numbers.tick(tick)}</text>'
         )
     for tick in ticks(y0, y1, 5):
         parts.append(
             f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" class="tick">'
-            f"{tick_text(tick)}</text>"
+            f"{numbers.tick(tick)}</text>"
         )
     parts.append(
         f'<text x="{left + plot_width / 2}" y="{top + plot_h + 36}" text-anchor="middle" '

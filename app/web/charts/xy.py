@@ -9,7 +9,8 @@ from html import escape
 import numpy as np
 from markupsafe import Markup
 
-from app.web.charts.frame import DASHES, OKABE_ITO, Series, legend_line, tick_text, ticks
+from app.web.charts.frame import DASHES, OKABE_ITO, Series, legend_line, ticks
+from app.web.numbers import ENGLISH, Numbers
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -55,13 +56,15 @@ def xy_chart(
     height: int = 320,
     drag_input: str | None = None,
     scatter: tuple[list[float], list[float]] | None = None,
+    numbers: Numbers = ENGLISH,
 ) -> Markup:
     """A line chart like :func:`line_chart`, with a base-10 log y axis on request (values at or
     below ``log_floor`` are drawn at the floor), non-finite points skipped, marked points (the
     first also gets a dashed vertical line: "you are here"), and its geometry in ``data-*``
     attributes so a script can turn a pointer position into an x value. ``drag_input`` names
     the form control that dragging on the chart sets;
-    ``scatter`` (xs, ys) adds data points as grey dots."""
+    ``scatter`` (xs, ys) adds data points as grey dots; ``numbers`` writes the ticks as the
+    page's language does."""
     left, right, top = 64, 16, 16
     bottom = 52 + (18 * len(series) if len(series) > 1 else 0)
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -127,7 +130,7 @@ def xy_chart(
         step = max(1, math.ceil(len(decades) / 8))
         y_ticks = [(float(k), _decade(k)) for k in decades if k % step == 0]
     else:
-        y_ticks = [(t, tick_text(t)) for t in ticks(y_low, y_high)]
+        y_ticks = [(t, numbers.tick(t)) for t in ticks(y_low, y_high)]
     for tick, text in y_ticks:
         y = py(tick)
         parts.append(
@@ -139,7 +142,7 @@ def xy_chart(
         x = px(tick)
         parts.append(
             f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">'
-            f"{tick_text(tick)}</text>"
+            f"{numbers.tick(tick)}</text>"
         )
     parts.append(
         f'<text x="{left + plot_w / 2}" y="{top + plot_h + 34}" text-anchor="middle" '
