@@ -14,6 +14,7 @@ from app.web.errors import UserError
 from app.web.i18n import N_
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
+ANIMATED_FORMATS = ("GIF", "WEBP", "PNG")  # PNG: APNG
 
 
 def configure_pillow(max_pixels: int) -> None:
@@ -28,6 +29,7 @@ class DecodedImage:
     scale: float  # working size / original size (1.0 when not scaled)
     source_mode: str  # Pillow mode of the file, e.g. "CMYK", "I;16", "P"
     file_format: str
+    animated: bool = False  # an animation (GIF, WebP, APNG) of which the first frame is used
 
 
 def _to_rgb_array(img: Image.Image) -> np.ndarray:
@@ -67,6 +69,9 @@ def decode_image(data: bytes, max_pixels: int, working_size: int = 512) -> Decod
             if file_format == "JPEG":
                 # The JPEG decoder can shrink by a power of two as it decodes: fast, low memory.
                 img.draft("RGB", (working_size, working_size))
+            # Reads the second frame's header only. Not a phone's MPO JPEG: its other frames are
+            # previews or depth maps, not an animation.
+            animated = file_format in ANIMATED_FORMATS and bool(getattr(img, "is_animated", False))
             img.seek(0)  # GIF and WebP animations: the first frame
             img.load()
             img = ImageOps.exif_transpose(img)
@@ -104,6 +109,7 @@ def decode_image(data: bytes, max_pixels: int, working_size: int = 512) -> Decod
         scale=scale if scale < 1.0 else 1.0,
         source_mode=source_mode,
         file_format=file_format,
+        animated=animated,
     )
 
 

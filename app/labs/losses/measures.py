@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from app.labs.losses.fields import CLASSES, PREDICTION_RANGE, LossFields
 from engine.losses import (
+    BCE_EPS,
+    LOG_CLAMP,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -53,9 +56,45 @@ def regression_curves(state: LossFields) -> tuple[np.ndarray, dict[str, np.ndarr
     }
 
 
-def bce(state: LossFields) -> Scalar:
+class Clamps:
+    """The clamps of engine.losses.binary_cross_entropy, for the notes by the values they change."""
+
+    log_clamp: ClassVar[float] = LOG_CLAMP  # a log below this is taken as this
+    tiny: ClassVar[float] = math.exp(LOG_CLAMP)  # the probability whose log that is
+    eps: ClassVar[float] = BCE_EPS  # the gradient divides by max(p(1 − p), eps)
+
+
+@dataclass(frozen=True)
+class Binary(Scalar, Clamps):
+    """Binary cross-entropy at one prediction, and which of the engine's clamps changed it."""
+
+    clamped_logs: tuple[str, ...]  # "p", "1 − p": a log below LOG_CLAMP, taken as LOG_CLAMP
+    clamped_grad: bool  # p(1 − p) below BCE_EPS, which the gradient divides by instead
+    pq: float  # p(1 − p)
+    exact_grad: float | None  # dL/dp without any clamp (None: infinite)
+
+
+def clamped_logs(p: float, weight_p: float, weight_q: float) -> tuple[str, ...]:
+    """The logs of binary cross-entropy that its clamp changes at p (log 0 = −∞ is the case
+    that matters), each counted only when its weight (t, 1 − t, or the tosses) is not 0."""
+    with np.errstate(divide="ignore"):
+        logs = (("p", weight_p, np.log(p)), ("1 − p", weight_q, np.log1p(-p)))
+    return tuple(name for name, weight, log in logs if weight > 0 and log < LOG_CLAMP)
+
+
+def exact_bce_grad(p: float, t: float) -> float | None:
+    """dL/dp = −t/p + (1 − t)/(1 − p), each term only where its weight is not 0; None where
+    it is infinite. At p = 0 or 1 the engine's (p − t)/max(p(1 − p), eps) differs from it."""
+    if (p == 0 and t > 0) or (p == 1 and t < 1):
+        return None
+    return (-t / p if t > 0 else 0.0) + ((1 - t) / (1 - p) if t < 1 else 0.0)
+
+
+def bce(state: LossFields) -> Binary:
     value, grad = binary_cross_entropy(np.array([state.p]), np.array([state.t]))
-    return Scalar(value, float(grad[0]))
+    p, t = state.p, state.t
+    return Binary(value, float(grad[0]), clamped_logs(p, t, 1 - t), p * (1 - p) < BCE_EPS,
+                  p * (1 - p), exact_bce_grad(p, t))  # fmt: skip
 
 
 def bce_curve(t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +161,7 @@ def error_table(targets: list[float], predictions: list[float]) -> ErrorTable:
 
 
 @dataclass(frozen=True)
-class Coin:
+class Coin(Clamps):
     heads: int
     n: int
     p_hat: float  # the maximum found by searching
@@ -132,6 +171,7 @@ class Coin:
     nll: float  # −log L at the candidate p
     bce: float  # mean BCE at the candidate: nll / n
     bce_hat: float
+    clamped_logs: tuple[str, ...] = ()  # at the candidate: the logs clamped (see clamped_logs)
 
 
 def bisect_slope(slope, low: float, high: float) -> tuple[float, int]:
@@ -165,7 +205,7 @@ def coin(state: LossFields) -> Coin:
     p_hat, steps = bisect_slope(slope, 0.0, 1.0)
     value = coin_bce(state.pc, outcomes)
     return Coin(heads, n, p_hat, heads / n, steps, math.exp(-n * value), n * value, value,
-                coin_bce(p_hat, outcomes))  # fmt: skip
+                coin_bce(p_hat, outcomes), clamped_logs(state.pc, heads, n - heads))  # fmt: skip
 
 
 def coin_curves(state: LossFields) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -34,6 +34,7 @@ RUN_ID = re.compile(r"[0-9a-f]{12}")
 def clean_text(raw: str, what: str = N_("The text")) -> str:
     """NFC, newlines unified, direction controls removed, other control characters as spaces.
     Refuses text that is too long or that was not valid UTF-8."""
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")  # a form sends each line break as CR LF
     if len(raw) > MAX_TEXT:
         raise UserError(
             N_("%(field)s is %(n)s characters long; the limit is %(limit)s. Shorten it."),
@@ -45,7 +46,7 @@ def clean_text(raw: str, what: str = N_("The text")) -> str:
                "Type or paste it again."),
             field=LabelRef(what),
         )  # fmt: skip
-    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", raw)
     text = text.translate(BIDI_CONTROLS)
     return "".join(" " if unicodedata.category(c) == "Cc" and c not in "\n\t" else c for c in text)
 
