@@ -24,7 +24,7 @@ from app.runs.manager import RunManager
 from app.web.body import BodyLimit
 from app.web.deps import use_request_locale
 from app.web.errors import install_error_handlers
-from app.web.fields import request_errors
+from app.web.fields import place_mistake, request_errors
 from app.web.i18n import load_translations
 from app.web.security import SecurityHeaders, check_origin, security_headers
 from app.web.templating import Templates
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(home.router)
     for lab in LABS:
         app.include_router(lab.router)
-    install_error_handlers(app, request_errors)
+    install_error_handlers(app, request_errors, place_mistake)
     return app
 
 

@@ -181,12 +181,15 @@ async def _error_page(request: Request, error: UserError) -> HTMLResponse:
     )  # fmt: skip
 
 
-def install_error_handlers(app: FastAPI, field_errors) -> None:
+def install_error_handlers(app: FastAPI, field_errors, place_mistake=None) -> None:
     """`field_errors(request, exc)` turns a RequestValidationError into a UserError
-    (app.web.fields.request_errors)."""
+    (app.web.fields.request_errors); `place_mistake(request, error)` names the control a
+    UserError is about (app.web.fields.place_mistake)."""
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> HTMLResponse:
+        if place_mistake is not None:
+            place_mistake(request, exc)
         return await error_response(request, exc)
 
     @app.exception_handler(EngineError)

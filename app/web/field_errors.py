@@ -137,3 +137,25 @@ def problems(model, errors: list[dict], raw) -> UserError:
     found.sort(key=lambda pair: pair[0])
     ordered = [error for _, error in found]
     return ordered[0] if len(ordered) == 1 else UserErrors(ordered)
+
+
+def control_that_raised(model, error: UserError) -> str | None:
+    """The form control a UserError raised while validating `model` is about: the field whose
+    validator raised it (found on its traceback), or the field its message names."""
+    codes = {}
+    for decorator in model.__pydantic_decorators__.field_validators.values():
+        func = getattr(decorator.func, "__func__", decorator.func)
+        if hasattr(func, "__code__") and decorator.info.fields:
+            codes[func.__code__] = decorator.info.fields[0]
+    name = None
+    trace = error.__traceback__
+    while trace is not None and name is None:
+        name = codes.get(trace.tb_frame.f_code)
+        trace = trace.tb_next
+    if name is None:
+        named = error.params.get("field")
+        name = next((key for key, info in model.model_fields.items()
+                     if named is not None and info.title == named), None)  # fmt: skip
+    if name is None or name not in model.model_fields:
+        return None
+    return model.model_fields[name].alias or name

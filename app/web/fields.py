@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
 from app.web.errors import UserError, UserErrors
-from app.web.field_errors import INVALID, RANGE, NestedError, problems
+from app.web.field_errors import INVALID, RANGE, NestedError, control_that_raised, problems
 from app.web.field_spec import FieldSpec, base_type, field, last, max_length, spec_of
 
 __all__ = ["RANGE", "FieldSpec", "Fields", "NestedError", "field", "parse_number"]
@@ -106,6 +106,17 @@ class Fields(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, allow_inf_nan=False, extra="ignore")
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _place_mistakes(cls, data, handler):
+        # A validator's own UserError passes Pydantic by; it is shown next to its field.
+        try:
+            return handler(data)
+        except UserError as error:
+            if error.control is None and not isinstance(error, UserErrors):
+                error.at(control_that_raised(cls, error))
+            raise
+
     @model_validator(mode="before")
     @classmethod
     def _read_text(cls, data):
@@ -134,6 +145,10 @@ class Fields(BaseModel):
             return cls.model_validate(raw_values(cls, params))
         except ValidationError as exc:
             raise problems(cls, exc.errors(), params) from None
+        except UserError as error:
+            if error.control is None and not isinstance(error, UserErrors):
+                error.at(control_that_raised(cls, error))
+            raise
 
     # --- writing --------------------------------------------------------------------------
 
@@ -238,6 +253,18 @@ def declared_models(route) -> list[type[Fields]]:
                 found.append(annotation)
         pending += dependant.dependencies
     return found
+
+
+def place_mistake(request: Request, error: UserError) -> None:
+    """A UserError raised by the validators of a route's fields names the field it is about,
+    so the page shows it next to that field (Pydantic lets such errors pass unnamed)."""
+    if error.control is not None or isinstance(error, UserErrors):
+        return
+    for model in declared_models(request.scope.get("route")):
+        control = control_that_raised(model, error)
+        if control is not None:
+            error.at(control)
+            return
 
 
 def request_errors(request: Request, exc: RequestValidationError) -> UserError:

@@ -109,7 +109,7 @@ function placeMistakes(form, region) {
   const first = form.cnnPlaced[0] || (region.firstElementChild && region);
   if (first) {
     const box = first.getBoundingClientRect();
-    if (box.bottom < 0 || box.top > window.innerHeight) first.scrollIntoView({ block: "center" });
+    if (box.top < 0 || box.bottom > window.innerHeight) first.scrollIntoView({ block: "nearest" });
   }
 }
 

@@ -75,11 +75,13 @@ def test_bad_kernel_shows_message_and_keeps_the_maps(page, live_server, screensh
     before = page.locator("img.fmap").get_attribute("src")
     page.get_by_label(re.compile("Custom kernel: one row per line")).fill("1 2\n3 x")
     page.get_by_role("button", name="Apply").click()
-    message = page.locator("#controls-error .error-message")
+    message = page.locator("#kernel + .field-error")  # right under the kernel editor
     message.wait_for()
     assert "'x' is not a number" in message.inner_text()
-    # What was on the page is still there: the map and the text the user typed.
+    assert page.locator("#kernel").get_attribute("aria-invalid") == "true"
+    # What was on the page is still there, marked as not updated: the map and what was typed.
     assert page.locator("img.fmap").get_attribute("src") == before
+    assert page.locator(".results[data-stale] .stale-note").is_visible()
     assert page.get_by_label(re.compile("Custom kernel: one row")).input_value() == "1 2\n3 x"
     screenshot(page, "filters-error-en")
 
@@ -132,7 +134,7 @@ def test_upload_error_is_shown_in_place(page, live_server, tmp_path):
     bad.write_bytes(b"this is not a picture")
     page.get_by_label("Upload an image").set_input_files(str(bad))
     page.get_by_role("button", name="Upload", exact=True).click()
-    message = page.locator("#upload-form-error .error-message")
+    message = page.locator("#upload-form .field-error")  # by the upload box, not at the top
     message.wait_for()
     assert "not an image" in message.inner_text()
     assert page.locator("img.fmap").count() == 1  # the lab is untouched

@@ -43,12 +43,14 @@ def test_sliders_and_a_bad_dataset(page, live_server):
     assert page.get_by_test_id("steps-bce").inner_text() == "9"
     page.get_by_label("Coin tosses").fill("")
     page.get_by_label("Coin tosses").press("Enter")
-    error = page.locator("#controls-error .error-message")
+    error = page.locator(".field-error")
     error.wait_for()
     assert "There are no coin tosses" in error.inner_text()
-    # Sticky at the top of the window, even this far down the page.
-    top = page.evaluate("document.querySelector('#controls-error').getBoundingClientRect().top")
-    assert error.is_visible() and 0 <= top < 5
+    # Next to the box that caused it, on screen, even this far down the page.
+    assert page.get_by_label("Coin tosses").get_attribute("aria-invalid") == "true"
+    box, field = error.bounding_box(), page.get_by_label("Coin tosses").bounding_box()
+    assert abs(box["y"] - (field["y"] + field["height"])) < 80
+    assert 0 <= box["y"] <= page.viewport_size["height"] - box["height"]
     page.screenshot(path=str(SCREENSHOTS / "losses-error-viewport-en.png"))
 
 

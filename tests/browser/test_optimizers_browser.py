@@ -82,9 +82,10 @@ def test_bad_rate_shows_a_message_in_place_and_divergence(page, live_server, scr
     assert page.get_by_test_id("diverged-1").inner_text().startswith("diverged at step")
     page.get_by_label("Learning rate").first.fill("-1")
     page.get_by_label("Learning rate").first.press("Enter")
-    error = page.locator("#controls-error .error-message")
+    error = page.locator(".field-error")
     error.wait_for()
     assert "Optimizer 1: Learning rate must be greater than 0" in error.inner_text()
+    assert page.get_by_label("Learning rate").first.get_attribute("aria-invalid") == "true"
     assert page.get_by_test_id("surface-map").is_visible()  # the last good race stays
     screenshot(page, "optimizers-error-en")
 

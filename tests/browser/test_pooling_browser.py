@@ -76,10 +76,11 @@ def test_pipeline_shows_every_layer(page, live_server, screenshot):
         "conv 6 5x5, pool 2, conv 16 15x15"
     )
     page.get_by_role("button", name="Calculate").click()
-    error = page.locator("#calc-error .error-message")
+    error = page.locator("#calc-arch + .field-error")  # under the layers it is about
     error.wait_for()
     assert "Layer 3 (conv 16 15x15)" in error.inner_text()
-    assert page.get_by_test_id("calc-table").is_visible()  # the last good table stays
+    assert page.get_by_test_id("calc-table").is_visible()  # the last good table stays…
+    assert page.locator("#calc[data-stale] .stale-note").is_visible()  # …marked not current
     page.get_by_role("link", name="Português").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name=re.compile("Calculadora de formatos")).is_visible()

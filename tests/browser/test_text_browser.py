@@ -51,9 +51,10 @@ def test_type_a_sentence_and_switch_padding(page, live_server, screenshot):
     # own check, min="5"; the server's message for it is tested in tests/app.)
     page.get_by_label("Sentences, one per line").fill("?! ... !!!")
     page.get_by_role("button", name="Show the stages").click()
-    error = page.locator("#controls-error .error-message")
+    error = page.locator(".field-error")
     error.wait_for()
     assert "only punctuation" in error.inner_text()
+    assert page.get_by_label("Sentences, one per line").get_attribute("aria-invalid") == "true"
     assert page.get_by_test_id("conv-strip").count() == 4
 
 
@@ -75,7 +76,7 @@ def test_train_then_try_a_sentence(page, live_server, screenshot):
 
     page.get_by_label("A sentence to classify").fill("😀")
     page.get_by_role("button", name="Classify").click()
-    error = page.locator("#try-error .error-message")
+    error = page.locator(".field-error")
     error.wait_for()
     assert "emoji" in error.inner_text()
     assert page.get_by_test_id("try-prediction").is_visible()  # the last good result stays

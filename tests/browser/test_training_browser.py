@@ -46,8 +46,9 @@ def test_train_watch_and_draw(page, live_server, screenshot):
     # A blank canvas gets a message where the user is looking, and the prediction stays.
     page.get_by_role("button", name="Clear").click()
     page.get_by_role("button", name="Predict").click()
-    page.locator("#predict-error .error-message").wait_for()
-    assert "blank" in page.locator("#predict-error").inner_text()
+    message = page.locator(".field-error")
+    message.wait_for()
+    assert "blank" in message.inner_text()
     assert predicted.is_visible()
 
     page.goto(f"{live_server}/train/runs/{run_id}")

@@ -89,9 +89,17 @@ class TextView:
     contributions: dict | None = None
 
 
+def words_of(lines, net: Network, control: str) -> list[tuple[str, dict]]:
+    """check_words, its refusal shown next to the box the words came from."""
+    try:
+        return check_words(lines, net)
+    except UserError as error:
+        raise error.at(control) from None
+
+
 def compute(state: TextFields, net: Network) -> TextView:
     lines = tokenize_lines(state, net)
-    notices = check_words(lines, net)
+    notices = words_of(lines, net, control="text")
     matrix = np.array([line.row for line in lines], dtype=np.int64)
     followed = lines[state.follow - 1]
     row = matrix[state.follow - 1]
@@ -125,11 +133,11 @@ def try_sentence(net: Network, raw: str) -> dict:
     text = clean_text(raw, N_("The sentence"))
     text = " ".join(text.split())
     if not text:
-        raise UserError(N_("Type a sentence first: the text is empty."))
+        raise UserError(N_("Type a sentence first: the text is empty.")).at("try")
     state = TextFields(text=text, maxlen=net.maxlen or DEFAULT_MAXLEN, padding=net.padding,
                       truncating=net.truncating, run=net.run_id)  # fmt: skip
     lines = tokenize_lines(state, net)
-    notices = check_words(lines, net)
+    notices = words_of(lines, net, control="try")
     line = lines[0]
     if not line.ids:
         raise UserError(
