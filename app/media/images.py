@@ -12,6 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
 ANIMATED_FORMATS = ("GIF", "WEBP", "PNG")  # PNG: APNG
@@ -82,7 +83,7 @@ def decode_image(data: bytes, max_pixels: int, working_size: int = 512) -> Decod
                 "megapixels). Shrink it and try again."
             ),
             status=413,
-            limit=f"{max_pixels / 1e6:g}",
+            limit=LocalNumber(max_pixels / 1e6, "short"),
         ) from exc
     except UnidentifiedImageError as exc:
         raise UserError(

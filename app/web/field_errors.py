@@ -10,6 +10,7 @@ from pydantic.fields import FieldInfo
 from app.web.errors import LabelRef, UserError, UserErrors, from_engine_error
 from app.web.field_spec import base_type, last, spec_of
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 from engine.errors import EngineError
 
 WHOLE = N_("%(field)s must be a whole number (got '%(text)s').")
@@ -31,8 +32,9 @@ def _bound(info: FieldInfo, *names: str):
     return None
 
 
-def _number_text(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def _number_text(value) -> LocalNumber:
+    """A bound, written in the page's language when the message is ("entre 0,01 e 100")."""
+    return LocalNumber(value, "short", digits=6)
 
 
 def _choices(info: FieldInfo) -> list[str]:

@@ -15,6 +15,7 @@ from app.labs.text.scripts import BIDI_CONTROLS
 from app.web.errors import LabelRef, UserError
 from app.web.fields import Fields, field
 from app.web.i18n import N_
+from app.web.numbers import LocalNumber
 from engine.textmodel import DEFAULT_WIDTHS
 
 MAX_TEXT = LIMITS.max_text  # characters in the pipeline and try-it text: it travels in the URL
@@ -38,7 +39,7 @@ def clean_text(raw: str, what: str = N_("The text")) -> str:
     if len(raw) > MAX_TEXT:
         raise UserError(
             N_("%(field)s is %(n)s characters long; the limit is %(limit)s. Shorten it."),
-            status=413, field=LabelRef(what), n=f"{len(raw):,}", limit=f"{MAX_TEXT:,}",
+            status=413, field=LabelRef(what), n=LocalNumber(len(raw)), limit=LocalNumber(MAX_TEXT),
         )  # fmt: skip
     if "\ufffd" in raw:  # what a decoder puts where bytes were not UTF-8
         raise UserError(
