@@ -136,3 +136,10 @@ document.addEventListener("htmx:afterSwap", (event) => {
     if (top) top.replaceChildren();
   }
 });
+
+// A slider's value as the page writes numbers (0,5 on a Portuguese page), while it moves.
+window.localNumber = (text) => {
+  const value = Number(text);
+  if (!Number.isFinite(value)) return text;
+  return new Intl.NumberFormat(document.documentElement.lang, { maximumFractionDigits: 6, useGrouping: false }).format(value);
+};

@@ -6,8 +6,20 @@ function explainAt(img, row, col) {
   form.elements["m"].value = img.dataset.mapIndex;
   form.elements["row"].value = row;
   form.elements["col"].value = col;
+  explaining = true;
   form.requestSubmit();
 }
+
+// A map far down the page (a big bank) leaves the explanation out of view: bring it in.
+let explaining = false;
+document.addEventListener("htmx:afterSettle", () => {
+  if (!explaining) return;
+  explaining = false;
+  const panel = document.getElementById("explain");
+  if (!panel) return;
+  const box = panel.getBoundingClientRect();
+  if (box.bottom < 80 || box.top > window.innerHeight - 80) panel.scrollIntoView({ block: "nearest" });
+});
 
 function clamp(value, low, high) {
   return Math.min(high, Math.max(low, value));

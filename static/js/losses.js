@@ -3,7 +3,7 @@
 document.addEventListener("input", (event) => {
   if (event.target.type !== "range") return;
   const output = document.getElementById(`${event.target.id}-value`);
-  if (output) output.textContent = event.target.value;
+  if (output) output.textContent = window.localNumber(event.target.value);
 });
 
 function chartValue(svg, event) {
@@ -27,7 +27,7 @@ function follow(event) {
   const { value, x } = chartValue(svg, event);
   input.value = String(value); // a range input snaps it to its step and limits
   const output = document.getElementById(`${input.id}-value`);
-  if (output) output.textContent = input.value;
+  if (output) output.textContent = window.localNumber(input.value);
   // Move the marker and the cursor line along while dragging: feedback before the server answers.
   svg.querySelectorAll(".chart-cursor").forEach((line) => {
     line.setAttribute("x1", x.toFixed(1));

@@ -29,7 +29,7 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("input", (event) => {
   if (event.target.type !== "range") return;
   const output = document.getElementById(`${event.target.id}-value`);
-  if (output) output.textContent = event.target.value;
+  if (output) output.textContent = window.localNumber(event.target.value);
 });
 
 document.addEventListener("change", (event) => {
