@@ -88,6 +88,15 @@ class UserErrors(UserError):
         return [(error.control, error.translated(gettext)) for error in self.errors]
 
 
+class PlacedMessage(str):
+    """A translated message that names its control: a lab's page shows it there."""
+
+    def __new__(cls, text: str, control: str | None = None) -> PlacedMessage:
+        message = super().__new__(cls, text)
+        message.control = control
+        return message
+
+
 class LabelRef(str):
     """A control's label inside a message: translated along with the message that holds it."""
 
@@ -139,7 +148,8 @@ def lab_error_page(
 
     def render(request: Request, error: UserError) -> HTMLResponse:
         templates = templates_of(request)
-        messages = error.messages(templates.gettext(request))
+        placed = error.placed(templates.gettext(request))
+        messages = [PlacedMessage(text, control) for control, text in placed]
         return templates.response(
             request, page, context(request, error, messages), status_code=error.status
         )

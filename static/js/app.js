@@ -97,8 +97,9 @@ function placeMistakes(form, region) {
     }
   }
   if (bundle && !bundle.querySelector(".error-message")) region.replaceChildren();
+  if (!region.querySelector(".error-message")) region.replaceChildren();
   const note = bundle && bundle.dataset.staleNote;
-  for (const result of resultsOf(form)) {
+  for (const result of note ? resultsOf(form) : []) {
     result.dataset.stale = "";
     const shown = document.createElement("p");
     shown.className = "stale-note";
@@ -143,3 +144,12 @@ window.localNumber = (text) => {
   if (!Number.isFinite(value)) return text;
   return new Intl.NumberFormat(document.documentElement.lang, { maximumFractionDigits: 6, useGrouping: false }).format(value);
 };
+
+// A whole page that comes back with mistakes (a shared link with a bad value, a reload) shows
+// each one next to its control too.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[hx-headers]")) {
+    const region = errorRegionOf(form);
+    if (region && region.querySelector(".error-message[data-control]")) placeMistakes(form, region);
+  }
+});

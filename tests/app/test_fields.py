@@ -122,7 +122,7 @@ def test_a_field_out_of_range_gets_its_translated_message(client, value):
     portuguese = client.get(f"/filters?sample=dot&stride={value}", headers=HX_CONTROLS)
     client.cookies.clear()
     assert portuguese.status_code == 400
-    assert "Passo (stride) deve" in portuguese.text and "Stride must" not in portuguese.text
+    assert "Salto (stride)” deve" in portuguese.text and "Stride must" not in portuguese.text
 
 
 def test_every_lab_documents_every_field_with_its_type_and_bounds(client):

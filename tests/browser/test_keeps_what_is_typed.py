@@ -248,3 +248,14 @@ def test_a_prediction_error_goes_with_the_next_prediction(page, live_server):
     page.get_by_role("button", name="Predict").click()
     page.locator(".field-error, #predict-error .error-message").first.wait_for()
     assert page.locator("#prediction[data-stale] .stale-note").count() == 1
+
+
+def test_a_link_with_a_bad_value_shows_its_message_next_to_the_box(page, live_server):
+    page.goto(f"{live_server}/pooling?sample=dot&psize=99")  # a shared link, or a reload
+    message = page.locator(
+        "input[name=psize] ~ .field-error, label:has([name=psize]) + .field-error"
+    )
+    message.wait_for()
+    assert "Pool size" in message.inner_text()
+    assert page.locator("input[name=psize]").get_attribute("aria-invalid") == "true"
+    assert page.locator("input[name=psize]").input_value() == "99"
