@@ -66,7 +66,9 @@ def update(template: Catalog) -> None:
         catalog.obsolete.clear()
         if code == "en":
             for message in catalog:
-                if message.id and not message.string:
+                if message.pluralizable and not all(message.string):
+                    message.string = tuple(message.id)  # English: one, other
+                elif message.id and not message.string:
                     message.string = message.id
         with path.open("wb") as fh:
             write_po(fh, catalog, width=100, omit_header=False, sort_output=True, no_location=True)

@@ -43,6 +43,8 @@ class Numbers:
     def __init__(self, locale: str = "en") -> None:
         self.locale = locale
         self.decimal_symbol = get_decimal_symbol(locale)
+        # Between the numbers of a point: "(1,5; 2)" where the comma is the decimal mark.
+        self.pair_separator = "; " if self.decimal_symbol == "," else ", "
         self._percent_sign = PERCENT_SPACE.get(locale, "") + "%"
 
     def __repr__(self) -> str:

@@ -32,6 +32,15 @@ def plain_gettext(translations: gettext.NullTranslations):
     return translate
 
 
+def plain_ngettext(translations: gettext.NullTranslations):
+    """`ngettext("%(n)s epoch", "%(n)s epochs", n, n=n)`: the form the count needs, as text."""
+
+    def translate(singular: str, plural: str, count: int, **values) -> str:
+        return translations.ngettext(singular, plural, count) % values
+
+    return translate
+
+
 def make_environment(
     directory: Path, translations: gettext.NullTranslations, locale: str = "en"
 ) -> jinja2.Environment:
@@ -46,6 +55,7 @@ def make_environment(
         auto_reload=False,
     )
     env.globals["_"] = env.globals["gettext"] = plain_gettext(translations)
+    env.globals["ngettext"] = plain_ngettext(translations)
     # Numbers as this language writes them: `x|num(4)`, `n|integer`, `fraction|percent`.
     numbers = numbers_for(locale)
     env.globals["numbers"] = numbers

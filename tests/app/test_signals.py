@@ -373,7 +373,7 @@ def test_wav_upload_then_page_and_audio(client):
     location = response.headers["location"]
     assert "clip=wav%3A" in location and "ir=average" in location and "k3=sedge" in location
     page = client.get(location)
-    assert page.status_code == 200 and "Your upload: tone.wav" in page.text
+    assert page.status_code == 200 and "Your sound: tone.wav" in page.text
     assert "8,000 samples per second, stereo, 8,000 samples" in page.text
     params, out = read_wav(client.get(location.replace("/signals?", "/signals/audio.wav?")))
     assert params[2] == 2 and out.shape == (8002, 2)
@@ -387,7 +387,7 @@ def test_wav_upload_htmx_returns_the_sound_part(client):
         headers=HX_WAV,
     )
     assert response.status_code == 200
-    assert '<section id="sound"' in response.text and "Your upload: a.wav" in response.text
+    assert '<section id="sound"' in response.text and "Your sound: a.wav" in response.text
     assert "clip=wav%3A" in response.headers["HX-Push-Url"]
 
 
@@ -431,7 +431,7 @@ def test_gif_upload_shows_the_motion_map(client):
         headers=HX_GIF,
     )
     assert response.status_code == 200
-    assert '<section id="video"' in response.text and "Your upload: move.gif" in response.text
+    assert '<section id="video"' in response.text and "Your clip: move.gif" in response.text
     push = response.headers["HX-Push-Url"]
     assert "video=gif%3A" in push and "ir=reverb" in push
     query = push.split("?", 1)[1]
@@ -484,7 +484,7 @@ def test_gif_shorter_than_the_kernel_keeps_the_upload_and_says_why(client):
         headers=HX_GIF,
     )
     assert response.status_code == 422
-    assert "Your upload: two.gif" in response.text  # the part now holds the upload
+    assert "Your clip: two.gif" in response.text  # the part now holds the upload
     assert "The clip has 2 frame(s), but this kernel is 4 frames deep" in response.text
 
 

@@ -59,7 +59,7 @@ def input_map(state: PoolFields, media) -> tuple[np.ndarray, str]:
         title = filterbank.kernel_title(state.filters[index])
         return filters_result.maps[index].astype(np.float64), title
     pixels = resize_to(state.picture(media), state.pool_res)
-    title = SAMPLES[state.sample].title if state.sample else N_("Your upload")
+    title = SAMPLES[state.sample].title if state.sample else N_("Your picture")
     return grey(pixels).astype(np.float64), title
 
 

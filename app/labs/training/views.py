@@ -272,6 +272,14 @@ def predict_context(run: Run, results, picture: bytes) -> dict:
 # --- runs side by side ---------------------------------------------------------------------------
 
 
+def epochs_text(count: int, gettext) -> str:
+    """ "1 epoch", "3 epochs": the plural the count needs (`gettext` is a catalog's method)."""
+    catalog = getattr(gettext, "__self__", None)
+    if catalog is None:
+        return ("%(n)s epoch" if count == 1 else "%(n)s epochs") % {"n": count}
+    return catalog.ngettext("%(n)s epoch", "%(n)s epochs", count) % {"n": count}
+
+
 def compare_labels(forms: list[TrainFields], gettext, numbers: Numbers) -> list[str]:
     """Name each run by what differs from the others: "bn on, adam" rather than a full config."""
     fields = {
@@ -283,7 +291,7 @@ def compare_labels(forms: list[TrainFields], gettext, numbers: Numbers) -> list[
         "lr": lambda f: f"lr {numbers.short(f.lr, 6)}",
         "schedule": lambda f: gettext(titles.SCHEDULE_TITLES[f.schedule]),
         "batch": lambda f: f"batch {f.batch_size}",
-        "epochs": lambda f: f"{f.epochs} " + gettext("epochs"),
+        "epochs": lambda f: epochs_text(f.epochs, gettext),
         "seed": lambda f: f"seed {f.seed}",
         "dataset": lambda f: gettext(titles.DATASET_TITLES[f.dataset]),
     }
