@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.browser.drawing import draw_a_one
+
 pytestmark = pytest.mark.browser
 
 
@@ -215,18 +217,6 @@ def test_the_reset_link_brings_a_lab_back_to_its_defaults(page, live_server):
 # --- Training: a prediction's error ---------------------------------------------------------------
 
 
-def draw_stroke(page):
-    canvas = page.locator("#draw-canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x = box["x"] + box["width"] / 2
-    page.mouse.move(x, box["y"] + box["height"] * 0.15)
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.07 * step))
-    page.mouse.up()
-
-
 def test_a_prediction_error_goes_with_the_next_prediction(page, live_server):
     page.goto(f"{live_server}/train?dataset=digits&size=8&preset=tiny&epochs=1")
     page.get_by_role("button", name="Train", exact=True).click()
@@ -237,7 +227,7 @@ def test_a_prediction_error_goes_with_the_next_prediction(page, live_server):
     message = page.locator(".field-error, #predict-error .error-message").first
     message.wait_for()
     assert "blank" in message.inner_text()
-    draw_stroke(page)
+    draw_a_one(page)
     page.get_by_role("button", name="Predict").click()
     page.get_by_test_id("predicted-class").wait_for()
     settle(page)

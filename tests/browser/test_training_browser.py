@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.browser.drawing import draw_a_one
+
 pytestmark = pytest.mark.browser
 
 
@@ -27,16 +29,7 @@ def test_train_watch_and_draw(page, live_server, screenshot):
     page.wait_for_load_state("networkidle")
     screenshot(page, "training-run-en")
 
-    # Draw a "1": one vertical stroke down the middle of the canvas.
-    canvas = page.locator("#draw-canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x = box["x"] + box["width"] / 2
-    page.mouse.move(x, box["y"] + box["height"] * 0.15)
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.07 * step))
-    page.mouse.up()
+    draw_a_one(page)
     page.get_by_role("button", name="Predict").click()
     predicted = page.get_by_test_id("predicted-class")
     predicted.wait_for()
