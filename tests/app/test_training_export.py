@@ -76,6 +76,22 @@ def test_pytorch_padding_numbers():
     assert "nn.AvgPool2d((2, 2), stride=(1, 1))" in code
 
 
+def test_keras_export_writes_the_engines_padding():
+    """Keras' own 'same' with a stride centres its windows (it pads 0 before and 1 after a 3×3 at
+    stride 2 on 16 pixels), the engine pads 1 and 1: the export writes the engine's numbers."""
+    text, batchnorm, shape = ARCHITECTURES["conv same stride 2"]
+    model, _ = builder.build(text, shape, 10, batchnorm, np.random.default_rng(0))
+    code = export_code(model, shape, "keras", CONFIG)
+    compile(code, "<keras>", "exec")
+    assert "padding='same'" not in code
+    assert "layers.ZeroPadding2D(((1, 1), (1, 1))), layers.Conv2D(8, (3, 3), strides=(2, 2), " \
+           "padding='valid')" in code  # fmt: skip
+    text, batchnorm, shape = ARCHITECTURES["pool stride and padding"]
+    model, _ = builder.build(text, shape, 10, batchnorm, np.random.default_rng(0))
+    code = export_code(model, shape, "keras", CONFIG)
+    assert "layers.AveragePooling2D(pool_size=(2, 2), strides=(1, 1))" in code
+
+
 # Runs one exported file as a student would, then loads the engine's weights into its model (in
 # order of the layers that have any) and prints the outputs for the engine's inputs.
 DRIVER = textwrap.dedent(

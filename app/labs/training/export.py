@@ -9,17 +9,20 @@ from engine.padding import resolve_padding
 def _keras_layer(layer) -> str:
     name = type(layer).__name__
     if name == "Conv2D":
-        padding = layer.padding if isinstance(layer.padding, str) else "valid"
+        # Explicit numbers, as for PyTorch: Keras' own 'same' with a stride pads where the engine
+        # does not (it centres the windows), so the weights would see other pixels.
+        (top, bottom), (left, right) = resolve_padding(layer.padding, layer.kernel_size, 1, 2)
         pre = ""
-        if not isinstance(layer.padding, str) and layer.padding:
-            pre = f"layers.ZeroPadding2D({layer.padding}), "
+        if top or bottom or left or right:
+            pre = f"layers.ZeroPadding2D({((top, bottom), (left, right))}), "
         return (f"{pre}layers.Conv2D({layer.out_channels}, {tuple(layer.kernel_size)}, "
-                f"strides={tuple(layer.stride)}, padding={padding!r})")  # fmt: skip
+                f"strides={tuple(layer.stride)}, padding='valid')")  # fmt: skip
     if name == "Dense":
         return f"layers.Dense({layer.out_features})"
     if name in ("MaxPool2D", "AvgPool2D"):
         keras = "MaxPooling2D" if name == "MaxPool2D" else "AveragePooling2D"
-        return f"layers.{keras}(pool_size={tuple(layer.kernel_size)})"
+        strides = "" if layer.stride == layer.kernel_size else f", strides={tuple(layer.stride)}"
+        return f"layers.{keras}(pool_size={tuple(layer.kernel_size)}{strides})"
     if name == "BatchNorm":
         return "layers.BatchNormalization(momentum=0.9, epsilon=1e-5)"
     if name == "Dropout":
