@@ -4,11 +4,12 @@ and the closing message. The Training and Text labs' run pages share it."""
 from __future__ import annotations
 
 import logging
+import re
 
 from app.runs.manager import Run
 from app.web.charts import Series, line_chart
 from app.web.errors import from_engine_error
-from app.web.numbers import Numbers
+from app.web.numbers import LocalNumber, Numbers
 from engine.errors import EngineError
 
 MAX_POINTS = 400  # per curve: the SVG stays light however long the run
@@ -23,11 +24,22 @@ def run_message(run: Run, gettext) -> str:
     fields (an engine template, as an EngineError's), translated here."""
     if not run.message:
         return ""
+    params = {key: _local(value) for key, value in run.message_params.items()}
     try:
-        return from_engine_error(EngineError(run.message, **run.message_params)).translated(gettext)
+        return from_engine_error(EngineError(run.message, **params)).translated(gettext)
     except (KeyError, TypeError, ValueError):  # a catalog entry that does not fit its fields
         log.exception("Run message %r does not fit its fields", run.message)
         return run.message
+
+
+DECIMAL = re.compile(r"-?\d+\.\d+(e[-+]?\d+)?|-?\d+e[-+]?\d+")
+
+
+def _local(value):
+    """A decimal the worker wrote as text ("0.5") is written in the page's language ("0,5")."""
+    if isinstance(value, float) or (isinstance(value, str) and DECIMAL.fullmatch(value)):
+        return LocalNumber(float(value), "short", digits=6)
+    return value
 
 
 def chance_level(run: Run) -> float | None:

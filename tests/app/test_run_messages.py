@@ -155,3 +155,19 @@ def test_a_run_that_ends_at_chance_is_flagged_with_a_hint(trainer):
 def test_chance_level(status, accuracy, extra, chance):
     run = Run("r", {}, 0.0, status=status, test_accuracy=accuracy, extra=extra)
     assert chance_level(run) == chance
+
+
+def test_a_decimal_in_a_run_message_is_written_in_the_pages_language():
+    from app.runs.views import run_message
+    from app.web.numbers import REQUEST_LOCALE
+
+    run = Run(id="r", config={}, created=0.0, status="diverged",
+              message="diverged at step %(step)s: try a smaller learning rate (it was %(lr)s)",
+              message_params={"step": 12, "lr": "0.5"})  # fmt: skip
+    app = create_app(Settings())
+    token = REQUEST_LOCALE.set("pt_BR")
+    try:
+        text = run_message(run, app.state.templates.translations["pt_BR"].gettext)
+    finally:
+        REQUEST_LOCALE.reset(token)
+    assert "(era 0,5)" in text and "12" in text
