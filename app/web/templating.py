@@ -4,6 +4,7 @@ fragment."""
 from __future__ import annotations
 
 import gettext
+import itertools
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ from app.web.i18n import LANG_COOKIE, LANGUAGES, choose_locale
 from app.web.numbers import Numbers, numbers_for
 
 HTMX_VERSION = "2.0.11"
+POLL_TOKENS = itertools.count()
 # The morph swap keeps focus and what is typed in the controls while a lab is re-rendered.
 IDIOMORPH_VERSION = "0.8.0"
 # Pages differ by these request headers: caches must keep one copy per value.
@@ -56,6 +58,9 @@ def make_environment(
     )
     env.globals["_"] = env.globals["gettext"] = plain_gettext(translations)
     env.globals["ngettext"] = plain_ngettext(translations)
+    # A value new on every render: a morphed element that asks for itself again (a run's status)
+    # then differs from the last one, so htmx sets up its next request.
+    env.globals["poll_token"] = lambda: next(POLL_TOKENS)
     # Numbers as this language writes them: `x|num(4)`, `n|integer`, `fraction|percent`.
     numbers = numbers_for(locale)
     env.globals["numbers"] = numbers

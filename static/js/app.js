@@ -13,9 +13,14 @@ document.addEventListener("change", (event) => {
   if (event.target.closest && event.target.closest("[data-quiet-change]")) event.stopPropagation();
 }, true);
 
-// A lab is re-rendered by morphing (idiomorph): the nodes stay, so focus stays, and the control
-// being typed in keeps what the user typed even if an older answer arrives meanwhile.
-if (window.Idiomorph) window.Idiomorph.defaults.ignoreActiveValue = true;
+// A lab is re-rendered by morphing (idiomorph): the nodes stay, so focus stays, and the box
+// being typed in keeps what the user typed even if an older answer arrives meanwhile. (Not
+// idiomorph's ignoreActiveValue: it also freezes a focused button's label, so a run's Pause,
+// once clicked, would never turn into Resume.)
+if (window.Idiomorph) {
+  window.Idiomorph.defaults.callbacks.beforeAttributeUpdated = (name, element) =>
+    !(name === "value" && element === document.activeElement && element.matches("input, textarea"));
+}
 
 // --- Mistakes next to the control that caused them ------------------------------------------
 // An htmx form's error answer (4xx) lands in the form's error region (X-Error-Target). Each
