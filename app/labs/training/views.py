@@ -288,11 +288,11 @@ def compare_labels(forms: list[TrainFields], gettext, numbers: Numbers) -> list[
         "batchnorm": lambda f: gettext("batch norm") if f.batchnorm else gettext("no batch norm"),
         "augment": lambda f: gettext("augmented") if f.augment else gettext("no augmentation"),
         "optimizer": lambda f: gettext(titles.OPTIMIZER_TITLES[f.optimizer]),
-        "lr": lambda f: f"lr {numbers.short(f.lr, 6)}",
+        "lr": lambda f: gettext("learning rate %(lr)s") % {"lr": numbers.short(f.lr, 6)},
         "schedule": lambda f: gettext(titles.SCHEDULE_TITLES[f.schedule]),
-        "batch": lambda f: f"batch {f.batch_size}",
+        "batch": lambda f: gettext("batch of %(n)s") % {"n": f.batch_size},
         "epochs": lambda f: epochs_text(f.epochs, gettext),
-        "seed": lambda f: f"seed {f.seed}",
+        "seed": lambda f: gettext("seed %(n)s") % {"n": f.seed},
         "dataset": lambda f: gettext(titles.DATASET_TITLES[f.dataset]),
     }
     differing = [name for name, get in fields.items() if len({get(f) for f in forms}) > 1]
