@@ -1,4 +1,8 @@
-"""The `cnn-playground` command: `serve` (the default), `train` and `bench`.
+"""The `cnn-playground` command: `serve` (the default), `worker`, `train` and `bench`.
+
+`serve --workers N --run-workers M` runs N web processes and, beside them, `cnn-playground worker
+--concurrency M` (the command a user types on another host), so that one command still runs
+everything on one machine. With M = 0 the consumers run elsewhere, on the same Redis.
 
 `train` prints a progress bar to stderr when it is a terminal; the last line of stdout is one
 JSON object (test_accuracy, final_loss, seconds, params, ...), so scripts can read the result.
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import resource
 import sys
 
@@ -26,6 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the web app (the default)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, metavar="N", help="web processes")
+    serve.add_argument("--run-workers", type=int, default=None, metavar="M",
+                       help="runs trained at once on this machine (default: one per core; "
+                            "0 when `cnn-playground worker` runs elsewhere)")  # fmt: skip
+    worker = commands.add_parser("worker", help="train queued runs (one per core by default)")
+    worker.add_argument("--concurrency", type=int, default=None, metavar="M",
+                        help="runs trained at once (default: one per core)")  # fmt: skip
+    worker.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
     train = commands.add_parser("train", help="train a preset CNN and print a JSON summary")
     add_train_arguments(train)
     bench = commands.add_parser("bench", help="time the engine against references, print ratios")
@@ -37,13 +50,54 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         return importlib.import_module("benchmarks").run_all(quick=args.quick)
 
+    if args.command == "worker":
+        return run_worker_command(args.concurrency, args.parent)
+    return run_serve(
+        getattr(args, "host", "127.0.0.1"), getattr(args, "port", 8000),
+        getattr(args, "workers", 1), getattr(args, "run_workers", None),
+    )  # fmt: skip
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+def run_worker_command(concurrency: int | None, parent: int | None) -> int:
+    from app.config import Settings
+    from app.runs.consumer import serve_queue
+
+    slots = concurrency if concurrency is not None else _cores()
+    if slots < 1:
+        print("cnn-playground worker: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    return serve_queue(Settings(), slots, parent)
+
+
+def run_serve(host: str, port: int, workers: int, run_workers: int | None) -> int:
+    import subprocess
+
     import uvicorn
 
-    from app.main import create_app
-
-    host = getattr(args, "host", "127.0.0.1")
-    port = getattr(args, "port", 8000)
-    uvicorn.run(create_app(), host=host, port=port)
+    if workers < 1 or (run_workers is not None and run_workers < 0):
+        print("cnn-playground serve: --workers must be at least 1, --run-workers at least 0",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    slots = run_workers if run_workers is not None else _cores()
+    consumer = None
+    if slots:
+        consumer = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--concurrency",
+                                     str(slots), "--parent", str(os.getpid())])  # fmt: skip
+    # The web processes only queue runs: the consumer above (or another host's) trains them.
+    os.environ["CNN_RUN_WORKERS"] = "0"
+    try:
+        uvicorn.run("app.main:app", host=host, port=port, workers=workers)
+    finally:
+        if consumer is not None and consumer.poll() is None:
+            consumer.terminate()
+            try:
+                consumer.wait(10)
+            except subprocess.TimeoutExpired:
+                consumer.kill()
     return 0
 
 

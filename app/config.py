@@ -23,6 +23,13 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+def default_data_dir() -> Path:
+    """Where the embedded store keeps its files when CNN_DATA_DIR is not set: the user's data
+    folder (XDG), as other command-line tools keep theirs."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "cnn-playground"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CNN_", frozen=True, extra="ignore")
 
@@ -61,11 +68,23 @@ class Settings(BaseSettings):
     # may hold tens of MB of arrays, and two cores gain nothing from a third at once.
     max_heavy_work: int = Field(default_factory=lambda: max(2, _cores()))
 
+    # --- where state lives: the store and the queue ----------------------------------------
+    # The embedded store and queue (SQLite and files), when CNN_REDIS_URL is not set.
+    data_dir: Path = Field(default_factory=lambda: default_data_dir())
+    # redis://host:6379/0: the store and the queue in Redis, shared by many processes and hosts.
+    redis_url: str = ""
+    store_blob_bytes: int = 1024 * MB  # decoded uploads kept in the store, oldest use first out
+    upload_ttl_seconds: int = 6 * 3600  # an upload is kept this long after its last use
+
     # --- runs, epochs and seconds ----------------------------------------------------------
-    max_active_runs: int = Field(default_factory=_cores)  # runs training at once: one per core
-    run_max_seconds: int = 120  # wall time of one run
+    # Queue consumers (runs training at once) that the web app starts beside itself, in one child
+    # process, when the first run is queued: one per core. 0 when `cnn-playground worker` runs
+    # them (`serve` starts that command itself and sets this to 0 for its web processes).
+    run_workers: int = Field(default_factory=_cores)
+    max_queued_runs: int = 200  # runs waiting for a slot; past it, "come back in N minutes"
+    run_max_seconds: int = 120  # wall time of one run, from its start (not its time queued)
     run_ttl_seconds: int = 3600  # how long a finished run is kept
-    max_runs: int = 24  # runs kept in all, finished ones dropped oldest first
+    max_runs: int = 240  # finished runs kept in all, oldest first out
     max_epochs: int = 50  # image runs
     max_text_epochs: int = 60  # text runs
     max_batch: int = 512

@@ -1,9 +1,10 @@
 """The app: `create_app(settings)` builds it; `app` is one built from the environment, for
 `uvicorn app.main:app`.
 
-It holds the settings, the templates, the bounded caches and the run manager (on `app.state`,
-which routes reach through the dependencies in app.web.deps, app.media.deps and app.runs.deps),
-the routers of every lab in the registry, the body limit and the one error path.
+It holds the settings, the templates, the store (app.store), the bounded caches and the run
+manager (on `app.state`, which routes reach through the dependencies in app.web.deps,
+app.media.deps and app.runs.deps), the routers of every lab in the registry, the body limit
+and the one error path.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from app.config import Settings
 from app.labs import LABS
 from app.media.cache import HeavyWork, LRUBytesCache
 from app.media.images import configure_pillow
+from app.media.shared import SharedMedia
 from app.runs import owner
+from app.runs.local import LocalWorkers
 from app.runs.manager import RunManager
+from app.runs.record import NAME_LENGTH
+from app.store import open_store
 from app.web.body import BodyLimit
 from app.web.deps import use_request_locale
 from app.web.errors import install_error_handlers
@@ -35,15 +40,14 @@ VERSION = "0.1.0"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_pillow(settings.max_image_pixels)
-    runs = RunManager(
-        settings.max_active_runs, settings.run_ttl_seconds, settings.max_runs,
-        settings.run_max_seconds,
-    )  # fmt: skip
+    store = open_store(settings)
+    local = LocalWorkers(settings) if settings.run_workers > 0 else None
+    runs = RunManager(settings, store, local)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
-        runs.shutdown()  # no training process outlives the server
+        runs.shutdown()  # the consumers this app started end with it
 
     # /docs and /redoc would load their scripts from a CDN: off, for a site that works offline.
     # /openapi.json stays, for tools.
@@ -57,10 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     templates.navigation = [(lab.path, lab.title) for lab in LABS]
     templates.add_global("owns_run", owner.owns)  # a run's controls show only to its owner
+    templates.add_global("name_length", NAME_LENGTH)
     app.state.settings = settings
     app.state.templates = templates
     heavy = HeavyWork(settings.max_heavy_work)  # shared: decoding and computing alike
-    app.state.uploads = LRUBytesCache(settings.upload_cache_bytes, heavy)
+    app.state.store = store
+    app.state.uploads = SharedMedia(
+        LRUBytesCache(settings.upload_cache_bytes, heavy), store, settings.upload_ttl_seconds
+    )
     app.state.results = LRUBytesCache(settings.result_cache_bytes, heavy)
     app.state.runs = runs
 

@@ -113,6 +113,7 @@ def main() -> int:
         elsewhere.mkdir()
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        env["CNN_DATA_DIR"] = str(tmp_path / "data")  # not the user's own data folder
         problems = []
         port = str(free_port())
         problems += serve([str(env_dir / "bin" / "cnn-playground"), "serve", "--host",

@@ -1,12 +1,32 @@
 import io
+import shutil
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import uvicorn
 from PIL import Image
+
+import app.config
+
+# Every app a test builds keeps its store and queue in a fresh folder of its own (unless its
+# settings name one), so tests never share runs or see a developer's own data folder.
+TEST_DATA = Path(tempfile.mkdtemp(prefix="cnnp-test-data-"))
+
+
+def fresh_data_dir() -> Path:
+    return Path(tempfile.mkdtemp(dir=TEST_DATA))
+
+
+app.config.default_data_dir = fresh_data_dir
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(TEST_DATA, ignore_errors=True)
 
 
 def png_file(width: int = 40, height: int = 30, mode: str = "RGB", seed: int = 0) -> bytes:
@@ -21,7 +41,7 @@ def png_file(width: int = 40, height: int = 30, mode: str = "RGB", seed: int = 0
 
 
 def wait_for_run(client, run_id: str, timeout: float = 60) -> str:
-    """The status a run ends with, polled from the app's run manager."""
+    """The status a run ends with, polled from the app's run manager (the store)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         run = client.app.state.runs.get(run_id)

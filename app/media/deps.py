@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.media.cache import LRUBytesCache
+from app.media.shared import SharedMedia
 
 
-def uploads_of(request: Request) -> LRUBytesCache:
+def uploads_of(request: Request) -> SharedMedia:
     return request.app.state.uploads
 
 
@@ -27,7 +28,7 @@ def samples_dir_of(request: Request) -> Path:
 class MediaStore:
     """What the image labs compute on."""
 
-    uploads: LRUBytesCache  # decoded uploads, by content id
+    uploads: SharedMedia  # decoded uploads, by content id, shared by every web process
     results: LRUBytesCache  # computed results, by their inputs
     samples_dir: Path  # the built-in photos
 
@@ -36,6 +37,6 @@ def media_of(request: Request) -> MediaStore:
     return MediaStore(uploads_of(request), results_of(request), samples_dir_of(request))
 
 
-Uploads = Annotated[LRUBytesCache, Depends(uploads_of)]
+Uploads = Annotated[SharedMedia, Depends(uploads_of)]
 Results = Annotated[LRUBytesCache, Depends(results_of)]
 Media = Annotated[MediaStore, Depends(media_of)]

@@ -6,16 +6,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.runs.manager import Run, RunManager
+from app.runs.manager import Run, RunManager, ViewerRuns
+from app.runs.owner import viewer
 from app.web.errors import UserError
 from app.web.i18n import N_
 
 
-def runs_of(request: Request) -> RunManager:
-    return request.app.state.runs
+def runs_of(request: Request) -> ViewerRuns:
+    manager: RunManager = request.app.state.runs
+    return ViewerRuns(manager, viewer(request))
 
 
-Runs = Annotated[RunManager, Depends(runs_of)]
+Runs = Annotated[ViewerRuns, Depends(runs_of)]
 
 
 def find_run(runs: RunManager, run_id: str, kind: str) -> Run:

@@ -11,7 +11,7 @@ import secrets
 
 from fastapi import Request, Response
 
-from app.runs.manager import Run
+from app.runs.record import NAME_LENGTH, Run
 from app.web.errors import UserError
 from app.web.i18n import N_
 
@@ -40,6 +40,12 @@ def starting_owner(request: Request) -> tuple[str, str | None]:
     return _digest(token), token
 
 
+def viewer(request: Request) -> str:
+    """The digest of this browser's token, or "" if it has never started a run."""
+    token = _token_of(request)
+    return _digest(token) if token is not None else ""
+
+
 def remember(response: Response, new_token: str | None) -> Response:
     if new_token is not None:
         response.set_cookie(OWNER_COOKIE, new_token, max_age=COOKIE_SECONDS, httponly=True,
@@ -57,6 +63,17 @@ def owns(request: Request, run: Run) -> bool:
 def require_owner(request: Request, run: Run) -> None:
     if not owns(request, run):
         raise UserError(
-            N_("Only the browser that started this run can pause, resume or stop it."),
+            N_("Only the browser that started this run can pause, resume, stop or rename it."),
             status=403,
         )
+
+
+async def rename_from_form(request: Request, run: Run, runs) -> None:
+    """The owner's new name for a run, from the form's `name` field (blank: back to "Run 12")."""
+    require_owner(request, run)
+    form = await request.form()
+    name = form.get("name")
+    name = name if isinstance(name, str) else ""
+    if len(name) > 4 * NAME_LENGTH:  # far past the box's own limit: not typed there
+        raise UserError(N_("A run's name has at most %(n)s characters."), n=NAME_LENGTH).at("name")
+    runs.rename(run, name)

@@ -53,9 +53,7 @@ def chance_level(run: Run) -> float | None:
 
 
 def progress_context(run: Run, gettext, numbers: Numbers) -> dict:
-    with run.lock:
-        losses = list(run.step_loss)
-        epochs = list(run.epochs)
+    losses, epochs = run.step_loss, run.epochs  # a snapshot read from the store: no one writes it
     loss_chart = None
     if losses:
         stride = max(1, len(losses) // MAX_POINTS)

@@ -137,7 +137,7 @@ def test_every_page_writes_numbers_the_brazilian_way(client, path):
 
 @pytest.fixture(scope="module")
 def runner():
-    with TestClient(create_app(Settings(max_active_runs=2, run_max_seconds=60))) as client:
+    with TestClient(create_app(Settings(run_workers=2, run_max_seconds=60))) as client:
         yield client
 
 

@@ -32,7 +32,7 @@ LEARNS = "size=8&preset=tiny&epochs=3"
 
 @pytest.fixture
 def trainer():
-    with TestClient(create_app(Settings(max_active_runs=2, run_max_seconds=60))) as client:
+    with TestClient(create_app(Settings(run_workers=2, run_max_seconds=60))) as client:
         yield client
 
 

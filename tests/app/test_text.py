@@ -268,7 +268,7 @@ def start(client, **fields) -> str:
 
 @pytest.fixture(scope="module")
 def trainer():
-    with TestClient(create_app(Settings(max_active_runs=2, run_max_seconds=60))) as client:
+    with TestClient(create_app(Settings(run_workers=2, run_max_seconds=60))) as client:
         yield client
 
 

@@ -112,7 +112,7 @@ RUN_FORM = {"source": "builtin", "maxlen": "12", "pad": "pre", "trunc": "pre", "
 @pytest.fixture(scope="module")
 def case_run():
     """A run trained (briefly) with lower-casing off, and the client that has it."""
-    with TestClient(create_app(Settings(max_active_runs=1, run_max_seconds=60))) as client:
+    with TestClient(create_app(Settings(run_workers=1, run_max_seconds=60))) as client:
         response = client.post("/text/runs", data=RUN_FORM, follow_redirects=False)
         assert response.status_code == 303, response.text[:300]
         run_id = response.headers["location"].rsplit("/", 1)[1]

@@ -40,7 +40,7 @@ def wait(client, run_id: str, timeout: float = 60) -> str:
 
 @pytest.fixture
 def trainer():
-    with TestClient(create_app(Settings(max_active_runs=2, run_max_seconds=60))) as client:
+    with TestClient(create_app(Settings(run_workers=2, run_max_seconds=60))) as client:
         yield client
 
 

@@ -30,6 +30,6 @@ def client():
 
 @pytest.fixture(scope="module")
 def trainer():
-    settings = Settings(max_active_runs=2, run_max_seconds=60)
+    settings = Settings(run_workers=2, run_max_seconds=60)
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -55,6 +56,7 @@ def alive(pid: int) -> bool:
 def server_process(**settings):
     """Yield (base URL, Popen) of `uvicorn app.main:app` with CNN_* settings from keywords."""
     port = free_port()
+    settings.setdefault("data_dir", tempfile.mkdtemp(prefix="cnnp-server-"))  # its own store
     env = {**os.environ, **{f"CNN_{k.upper()}": str(v) for k, v in settings.items()}}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",

@@ -37,7 +37,7 @@ WORDS = [*SAMPLES, *KERNELS, "sample:coffee", "upload:0123456789abcdef0123", "cu
 @pytest.fixture(scope="module")
 def fuzzed():
     """One app for the whole module, with a finished run so run routes reach their parameters."""
-    app = create_app(Settings(max_active_runs=2, run_max_seconds=5))  # fuzzed runs end soon
+    app = create_app(Settings(run_workers=2, run_max_seconds=5))  # fuzzed runs end soon
     with TestClient(app, raise_server_exceptions=False) as client:
         query = "dataset=digits&size=8&preset=tiny&epochs=1&batch=32&seed=0"
         started = client.post(

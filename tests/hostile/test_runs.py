@@ -42,7 +42,7 @@ def until(predicate, timeout: float, message: str):
 
 
 def test_a_paused_run_ends_at_the_time_limit_and_frees_its_slot():
-    with TestClient(create_app(Settings(max_active_runs=1, run_max_seconds=3))) as client:
+    with TestClient(create_app(Settings(run_workers=1, run_max_seconds=3))) as client:
         run_id = run_id_of(start(client))
         run = client.app.state.runs.get(run_id)
         until(lambda: run.status == "running", 20, "the run did not start")
@@ -58,7 +58,7 @@ def test_a_paused_run_ends_at_the_time_limit_and_frees_its_slot():
 
 
 def test_only_the_browser_that_started_a_run_can_pause_resume_or_stop_it():
-    app = create_app(Settings(max_active_runs=1, run_max_seconds=30))
+    app = create_app(Settings(run_workers=1, run_max_seconds=30))
     with TestClient(app) as teacher, TestClient(app) as student:
         run_id = run_id_of(start(teacher))
         run = app.state.runs.get(run_id)
@@ -82,7 +82,7 @@ def test_only_the_browser_that_started_a_run_can_pause_resume_or_stop_it():
 
 
 def test_text_runs_have_owners_too():
-    app = create_app(Settings(max_active_runs=1, run_max_seconds=30))
+    app = create_app(Settings(run_workers=1, run_max_seconds=30))
     with TestClient(app) as teacher, TestClient(app) as student:
         response = teacher.post("/text/runs", data={"epochs": "60"}, follow_redirects=False)
         assert response.status_code == 303, response.text[:300]
@@ -94,7 +94,7 @@ def test_text_runs_have_owners_too():
 
 
 def test_a_busy_server_says_when_to_try_again():
-    with TestClient(create_app(Settings(max_active_runs=1, run_max_seconds=40))) as client:
+    with TestClient(create_app(Settings(run_workers=1, run_max_seconds=40))) as client:
         first = run_id_of(start(client))
         refused = start(client)
         assert refused.status_code == 429
@@ -105,7 +105,7 @@ def test_a_busy_server_says_when_to_try_again():
 
 
 def test_a_refused_shift_experiment_starts_no_run():
-    with TestClient(create_app(Settings(max_active_runs=1, run_max_seconds=40))) as client:
+    with TestClient(create_app(Settings(run_workers=1, run_max_seconds=40))) as client:
         refused = client.post("/train/experiments/shift", follow_redirects=False)
         assert refused.status_code == 429
         assert "needs 2 free training slots" in refused.text
@@ -115,7 +115,7 @@ def test_a_refused_shift_experiment_starts_no_run():
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
 def test_training_processes_exit_when_the_server_is_killed():
-    with server_process(run_max_seconds=120, max_active_runs=2) as (base, server):
+    with server_process(run_max_seconds=120, run_workers=2) as (base, server):
         for _ in range(2):
             request = urllib.request.Request(f"{base}/train/runs", data=LONG.encode(),
                                              headers=FORM, method="POST")  # fmt: skip

@@ -69,7 +69,7 @@ def builtin_network(state: TextFields, results) -> Network:
 
 
 def run_network(run, results) -> Network:
-    if run.state is None or "tokenizer" not in run.extra:
+    if not run.has_state or "tokenizer" not in run.extra:
         raise UserError(
             N_("Run %(id)s has no trained network yet: wait until it has finished."),
             status=409, id=run.id,

@@ -142,6 +142,15 @@ def _control(request, run, action: str, runs, templates, gettext, results) -> Re
     return text_run_status(request, run, templates, gettext, results)
 
 
+@router.post("/text/runs/{run_id}/name", response_class=HTMLResponse)
+async def text_run_rename(request: Request, run: TextRun, runs: Runs, templates: Templates):
+    await owner.rename_from_form(request, run, runs)
+    if not is_htmx(request):
+        return RedirectResponse(f"/text/runs/{run.id}", status_code=303)
+    context = {"run": run, "run_base": "/text/runs"}
+    return templates.response(request, "_run_name.html", context)
+
+
 @router.post("/text/runs/{run_id}/pause", response_class=HTMLResponse)
 def text_run_pause(request: Request, run: TextRun, runs: Runs, templates: Templates,
                    gettext: Gettext, results: Results) -> Response:  # fmt: skip

@@ -193,7 +193,7 @@ RECENT_RUNS = 6
 
 
 def text_runs(runs) -> list:
-    return [run for run in runs.runs() if run.config.get("kind") == "text"][:RECENT_RUNS]
+    return runs.runs("text", limit=RECENT_RUNS)  # the viewer's own first
 
 
 def network_for(state: TextFields, runs, results) -> Network:
@@ -264,7 +264,7 @@ def run_context(run, results, gettext, numbers: Numbers, try_text: str | None) -
     context |= {"net": None, "embedding": None, "tried": None, "try_text": try_text or "",
                 "try_error": None, "textlab": sys.modules[__name__], "oob": False}  # fmt: skip
     status = 200
-    if run.active or run.state is None:
+    if run.active or not run.has_state:
         return context, status
     net = run_network(run, results)
     context["net"] = net

@@ -140,6 +140,15 @@ def run_stop(request: Request, run: ImageRun, templates: Templates, gettext: Get
     return _control(request, run, "stop", templates, gettext, runs)
 
 
+@router.post("/train/runs/{run_id}/name", response_class=HTMLResponse)
+async def run_rename(request: Request, run: ImageRun, runs: Runs, templates: Templates):
+    await owner.rename_from_form(request, run, runs)
+    if not is_htmx(request):
+        return RedirectResponse(f"/train/runs/{run.id}", status_code=303)
+    context = {"run": run, "run_base": "/train/runs"}
+    return templates.response(request, "_run_name.html", context)
+
+
 @router.get("/train/runs/{run_id}/filters.png")
 def run_filters(run: ImageRun) -> Response:
     if run.filters is None:
@@ -210,7 +219,7 @@ def run_export(run: ImageRun, shown: Annotated[Export, Query()]) -> Response:
 
 @router.get("/train/runs/{run_id}/weights.npz")
 def run_weights(run: ImageRun) -> Response:
-    if run.state is None:
+    if not run.has_state:
         raise UserError(N_("This run has no trained weights to look at."), status=409)
     buffer = io.BytesIO()
     np.savez(buffer, **run.state)

@@ -78,7 +78,8 @@ def image_run(runs, run_id: str) -> Run:
 
 
 def image_runs(runs) -> list[Run]:
-    return [r for r in runs.runs() if r.config.get("kind", "image") == "image"]
+    """The newest image runs, the viewer's own first (runs is a ViewerRuns)."""
+    return runs.runs("image", limit=RECENT_RUNS)
 
 
 def setup_context(form: TrainFields, runs) -> dict:
@@ -144,7 +145,7 @@ def run_data(run: Run) -> Dataset:
 def run_model(run: Run, results) -> tuple[Sequential, list[architecture.LayerInfo]]:
     """The trained network, rebuilt from its configuration and weights (cached per run). Pages
     share it across threads: they only run it in evaluation mode, which keeps nothing on it."""
-    if run.state is None:
+    if not run.has_state:
         raise UserError(N_("This run has no trained weights to look at."), status=409)
 
     def rebuild():
@@ -320,7 +321,7 @@ def compare_context(runs: list[Run], results, gettext, numbers: Numbers, query: 
     ]  # fmt: skip
     shifted = []
     for label, run in pairs:
-        if run.state is not None:
+        if run.has_state:
             model, _ = run_model(run, results)
             shifted.append(Series(label, list(SHIFTS), shifted_accuracy(model, run_data(run))))
     if shifted:
