@@ -82,11 +82,14 @@ class SQLiteStore(Store):
 
     def incr(self, key: str) -> int:
         with self._transaction() as db:
-            row = db.execute("select value from kv where key = ?", (key,)).fetchone()
+            row = db.execute("select value, expires from kv where key = ?", (key,)).fetchone()
+            if row is not None and row[1] is not None and row[1] <= time.time():
+                row = None  # expired: the counter starts again, as in Redis
             value = int(bytes(row[0])) + 1 if row else 1
+            # A live key keeps its expiry, as Redis's INCR keeps it.
             db.execute(
-                "insert or replace into kv (key, value, expires) values (?, ?, null)",
-                (key, str(value).encode()),
+                "insert or replace into kv (key, value, expires) values (?, ?, ?)",
+                (key, str(value).encode(), row[1] if row else None),
             )
         return value
 
