@@ -29,6 +29,7 @@ lint: $(TOOLS)
 
 test: lint
 	sh scripts/ensure-chromium
+	sh scripts/ensure-redis
 	$(BIN)/pytest -ra
 
 # The wheel, installed into a fresh virtual environment, serving every page from elsewhere.

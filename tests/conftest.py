@@ -1,6 +1,8 @@
 import io
+import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -85,3 +87,54 @@ def serve():
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server of its own on a loopback port, for the session: its URL. Tests that
+    need it fail, never skip, when it cannot start and CNN_REQUIRE_REDIS is set (as CI does)."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        message = "redis-server not found: install it (apt-get install redis-server)"
+        if os.environ.get("CNN_REQUIRE_REDIS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    import redis
+
+    port = free_port()
+    folder = tempfile.mkdtemp(prefix="cnnp-redis-")
+    process = subprocess.Popen(
+        [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--dir", folder, "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(10)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test."""
+    import redis
+
+    redis.Redis.from_url(redis_server).flushall()
+    return redis_server

@@ -96,8 +96,8 @@ class RunManager:
 
     def get(self, run_id: str) -> Run | None:
         run = record.load(self.store, run_id)
-        if run is None:
-            return None
+        if run is None or (run.finished and time.time() - run.finished > self.ttl):
+            return None  # gone, or past its time to live (the next listing forgets it)
         if run.active and self._lost(run):
             run.message, run.message_params = LOST, {"steps": run.steps_done}
             run.status, run.finished = "failed", time.time()
