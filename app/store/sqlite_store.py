@@ -175,9 +175,10 @@ class SQLiteStore(Store):
         db.execute("delete from blob where expires <= ?", (now,))
         (total,) = db.execute("select coalesce(sum(size), 0) from blob").fetchone()
         if total > self.blob_budget:
-            # Expiry is refreshed on use, so the soonest to expire is the least recently used.
+            # Expiry is refreshed on use, so expires - ttl is the last use (not expires alone:
+            # a blob with a short ttl used just now would go before one with a long ttl).
             for key, digest, size in db.execute(
-                "select key, digest, size from blob order by expires"
+                "select key, digest, size from blob order by expires - ttl"
             ).fetchall():
                 if total <= self.blob_budget:
                     break
