@@ -160,11 +160,13 @@ class SQLiteStore(Store):
             part.write_bytes(data)
             os.replace(part, path)
         with self._transaction() as db:
+            # The bytes this key named before: their file goes too if no other key names them.
+            replaced = [d for (d,) in db.execute("select digest from blob where key = ?", (key,))]
             db.execute(
                 "insert or replace into blob (key, digest, size, ttl, expires) values (?,?,?,?,?)",
                 (key, digest, len(data), ttl, time.time() + ttl),
             )
-            dropped = self._shrink(db)
+            dropped = replaced + self._shrink(db)
         self._remove_unused(dropped)
 
     def _shrink(self, db) -> list[str]:
