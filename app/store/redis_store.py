@@ -90,6 +90,15 @@ class RedisStore(Store):
         total = sum(sizes.values())
         if total <= self.blob_budget:
             return
+        # Redis expires a blob but not its size here: the expired count for nothing.
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in sizes:
+                pipe.exists(self._k("blob:" + key))
+            alive = dict(zip(list(sizes), pipe.execute(), strict=True))
+        for key, exists in alive.items():
+            if not exists:
+                self._forget(key)
+                total -= sizes.pop(key)
         for member, _ in self.redis.zrange(self._used, 0, -1, withscores=True):
             if total <= self.blob_budget:
                 break
