@@ -112,7 +112,7 @@ def test_unknown_or_expired_run_is_404(client):
 def test_a_run_trains_reports_and_opens_up(trainer):
     run_id = start(trainer)
     html = trainer.get(f"/train/runs/{run_id}").text
-    assert 'data-testid="run-name">Run ' in html and 'id="run-status"' in html
+    assert 'data-testid="run-name">Run #' in html and 'id="run-status"' in html
     assert wait(trainer, run_id) == "finished"
     status = trainer.get(f"/train/runs/{run_id}/status").text
     accuracy = float(re.search(r'data-testid="test-accuracy">([\d.]+)%', status).group(1))
