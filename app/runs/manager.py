@@ -34,6 +34,7 @@ __all__ = ["ACTIVE", "STATUS_NAMES", "Run", "RunManager", "ViewerRuns"]
 DEAD_AFTER = 8.0  # seconds without a heartbeat before an active run counts as lost
 SLOT_ALIVE = 5.0  # seconds since a consumer slot's last heartbeat for it to count
 DEFAULT_RUN_SECONDS = 20.0  # the queue's guess of a run's length before any has finished
+SWEEP_EVERY = 2.0  # seconds between a process's looks for lost runs among the active ones
 LOST = N_(
     "the training worker stopped answering (it was shut down, killed or its machine went "
     "away) after %(steps)s steps"
@@ -50,6 +51,7 @@ class RunManager:
         self.max_runs = settings.max_runs
         self.max_seconds = settings.run_max_seconds
         self.max_queued = settings.max_queued_runs
+        self._swept = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -120,11 +122,21 @@ class RunManager:
         elif control == "resume" and run.status == "paused":
             run.status = "running"
         if run.status == "queued":
+            self._sweep()
             rank = self.store.zrank("queue", run.id)
             run.slots = self._slots()
             run.position = rank + 1 if rank is not None else 1
             run.start_eta = self._start_estimate(run.position, run.slots)
         return run
+
+    def _sweep(self) -> None:
+        """Mark the active runs whose consumer went silent as failed, even if no one watches
+        them: their slots are free, and the estimates of the runs waiting must know it."""
+        if time.monotonic() - self._swept < SWEEP_EVERY:
+            return
+        self._swept = time.monotonic()
+        for run_id, _ in self.store.zrange("active"):
+            self.get(run_id)  # marks it failed if it is lost
 
     def _slots(self) -> int:
         return len(self.store.zrange("slots", low=time.time() - SLOT_ALIVE))

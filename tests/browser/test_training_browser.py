@@ -56,12 +56,18 @@ def test_train_watch_and_draw(page, live_server, screenshot):
 def test_setup_and_compare_two_runs(page, live_server, screenshot):
     first = train_from(page, live_server, "size=8&preset=tiny&epochs=2")
     page.get_by_test_id("test-accuracy").wait_for(timeout=60_000)
+    # Its student names it; the name is text, shown as typed, on its page and on the list.
+    page.get_by_text("Rename").click()
+    page.get_by_test_id("run-name-input").fill("Ana's <b>tiny</b>")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_test_id("run-name").filter(has_text="Ana's <b>tiny</b>").wait_for()
     second = train_from(page, live_server, "size=8&preset=mlp&epochs=2")
     page.get_by_test_id("test-accuracy").wait_for(timeout=60_000)
     page.goto(f"{live_server}/train?size=8&preset=tiny&aug=shift&aug=rotate")
     screenshot(page, "training-setup-en")
-    page.get_by_label(first).check()
-    page.get_by_label(second).check()
+    assert page.get_by_role("link", name="Ana's <b>tiny</b>").count() == 1
+    page.locator(f'input[name="run"][value="{first}"]').check()
+    page.locator(f'input[name="run"][value="{second}"]').check()
     page.get_by_role("button", name="Compare the ticked runs").click()
     page.wait_for_url(re.compile(r"/train/compare"))
     runs = page.get_by_test_id("compared-runs").inner_text()
