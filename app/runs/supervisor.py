@@ -38,15 +38,19 @@ _in_flight_lock = threading.Lock()
 def supervise(store, run_id: str, target, max_seconds: float) -> None:
     """Train the queued run `run_id` with `target` (a lab's worker) and keep its record."""
     run = record.load(store, run_id)
-    store.zrem("queue", run_id)
     if run is None or run.status != "queued":
+        store.zrem("queue", run_id)
         return  # expired, or stopped while it waited
+    # Out of the queue only once the record says so: a page reading in between saw a queued run
+    # with no place in the queue, shown as "Number 1" beside the real first.
     if _control(store, run_id) == "stop":
         _finish(store, run, "stopped")
+        store.zrem("queue", run_id)
         return
     run.status, run.started, run.beat = "starting", time.time(), time.time()
     run.worker, run.max_seconds = WORKER_NAME, max_seconds
     _save(store, run)
+    store.zrem("queue", run_id)
     with _in_flight_lock:
         IN_FLIGHT[run.id] = run
     try:
