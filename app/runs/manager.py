@@ -105,6 +105,7 @@ class RunManager:
             run.status, run.finished = "failed", time.time()
             record.save(self.store, run)
             self.store.zrem("active", run.id)
+            self.store.zrem("queue", run.id)  # if its consumer died before taking it out
             self.store.zadd("finished", run.id, run.finished)
         return self._annotated(run)
 

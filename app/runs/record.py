@@ -113,12 +113,15 @@ class Run:
         self._state = value
         self.has_state = value is not None
 
-    def expected_end(self) -> float:
-        """When the run should free its slot: its estimated finish, else its time limit."""
+    def expected_end(self, typical: float | None = None) -> float:
+        """When the run should free its slot: its estimated finish once it has one, before
+        that a typical run's length (`typical` seconds), never later than its time limit."""
         start = self.started or time.time()
         eta = self.eta_seconds if self.status == "running" else None
         limit_end = start + (self.max_seconds or 0)
-        return min(limit_end, time.time() + eta) if eta is not None else limit_end
+        if eta is not None:
+            return min(limit_end, time.time() + eta)
+        return min(limit_end, start + typical) if typical else limit_end
 
 
 _STORED = [

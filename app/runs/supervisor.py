@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import os
 import socket
+import statistics
 import threading
 import time
 from queue import Empty
@@ -33,6 +34,7 @@ WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 # The runs this process is training now: marked failed if the consumer shuts down under them.
 IN_FLIGHT: dict[str, Run] = {}
 _in_flight_lock = threading.Lock()
+_typical: dict[str, float | None] = {}  # a run's guess of its length until it has an estimate
 
 
 def supervise(store, run_id: str, target, max_seconds: float) -> None:
@@ -47,6 +49,8 @@ def supervise(store, run_id: str, target, max_seconds: float) -> None:
         _finish(store, run, "stopped")
         store.zrem("queue", run_id)
         return
+    durations = recent_durations(store)
+    _typical[run.id] = statistics.median(durations) if durations else None
     run.status, run.started, run.beat = "starting", time.time(), time.time()
     run.worker, run.max_seconds = WORKER_NAME, max_seconds
     _save(store, run)
@@ -58,6 +62,7 @@ def supervise(store, run_id: str, target, max_seconds: float) -> None:
     finally:
         with _in_flight_lock:
             IN_FLIGHT.pop(run.id, None)
+        _typical.pop(run.id, None)
         store.zrem("active", run.id)
         if run.finished and run.started:
             _remember_duration(store, run.finished - run.started)
@@ -146,7 +151,7 @@ def _control(store, run_id: str) -> str:
 def _save(store, run: Run) -> None:
     if run.active:
         run.beat = time.time()
-        store.zadd("active", run.id, run.expected_end())
+        store.zadd("active", run.id, run.expected_end(_typical.get(run.id)))
     record.save(store, run)
 
 

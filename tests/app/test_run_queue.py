@@ -123,3 +123,12 @@ def test_finished_runs_and_uploads_survive_a_restart(tmp_path, make_png):
         assert after.state.keys() == before.state.keys()
         assert client.get(f"/train/runs/{run_id}/inside").status_code == 200
         assert client.get(upload_url).status_code == 200
+
+
+def test_a_starting_run_is_expected_to_take_a_typical_runs_time_not_its_limit(monkeypatch):
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    run = Run("r", {}, now, status="starting", started=now - 2, max_seconds=120)
+    assert run.expected_end(typical=5.0) == now + 3  # started 2 s ago, typical run 5 s
+    assert run.expected_end() == now + 118  # nothing known: its time limit
+    assert run.expected_end(typical=500.0) == now + 118  # never past the limit
