@@ -7,6 +7,7 @@ python -m benchmarks.bench_pool [--quick]    pooling vs a naive loop; the Poolin
 python -m benchmarks.bench_layers [--quick]  a LeNet training step in GFLOP/s (and vs PyTorch)
 python -m benchmarks.bench_train [--quick]   LeNet on the digits from the command line
 python -m benchmarks.bench_training_lab      the Training lab over HTTP: first point, page latency
+python -m benchmarks.class_training [--redis] 60 students press Train at once vs one alone
 python -m benchmarks.bench_signals [--quick] long 1-D convolution by FFT; 3-D kernels on video
 python -m benchmarks.bench_optimizers        the optimizer race and the Optimizer lab over HTTP
 python -m benchmarks.bench_text [--quick]    tokenizing and padding; the text CNN on the reviews
@@ -30,13 +31,14 @@ def run_all(quick: bool = False) -> int:
         bench_text,
         bench_train,
         bench_training_lab,
+        class_training,
     )
 
     argv = ["--quick"] if quick else []
     status = 0
     benches = (
         bench_conv, bench_server, bench_pool, bench_layers, bench_train, bench_training_lab,
-        bench_signals, bench_optimizers, bench_text,
+        class_training, bench_signals, bench_optimizers, bench_text,
     )  # fmt: skip
     for bench in benches:
         status = max(status, bench.main(argv))
