@@ -44,8 +44,9 @@ class RunQueue:
 
     def consumer(self, slots: int):
         """A Huey consumer with `slots` worker threads, each supervising one training process at
-        a time. Idle threads look at the SQLite queue at least twice a second."""
+        a time. Idle threads look at the SQLite queue at least four times a second (Redis
+        answers a waiting consumer at once)."""
         return self.huey.create_consumer(
             workers=slots, worker_type="thread", periodic=False,
-            initial_delay=0.05, backoff=1.3, max_delay=0.5, check_worker_health=True,
+            initial_delay=0.05, backoff=1.3, max_delay=0.25, check_worker_health=True,
         )  # fmt: skip

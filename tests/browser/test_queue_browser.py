@@ -4,6 +4,7 @@ expected start, and its page moves on by itself, in both languages, when the slo
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -43,3 +44,25 @@ def test_a_waiting_run_shows_its_place_then_starts_by_itself(page, one_slot_serv
     page.get_by_test_id("test-accuracy").wait_for(timeout=60_000)
     assert page.get_by_test_id("queue-position").count() == 0
     assert re.search(r"\d", page.get_by_test_id("test-accuracy").inner_text())
+
+
+def test_a_waiting_run_asks_less_often_then_every_half_second_once_it_trains(page, one_slot_server):
+    """A class in line polls its place every 2 s (most of the web's work in a burst is status
+    polls); the same page, once its run trains, follows it twice a second."""
+    base = one_slot_server
+    first = started(page, base, LONG)
+    second = started(page, base, LONG)
+    polls: list[float] = []
+    page.on("request", lambda r: polls.append(time.monotonic())
+            if f"/train/runs/{second}/status" in r.url else None)  # fmt: skip
+    page.goto(f"{base}/train/runs/{second}")
+    page.get_by_test_id("queue-position").wait_for()
+    page.wait_for_timeout(4500)  # (a sleep would hold back the request events)
+    waiting = len(polls)
+    assert 1 <= waiting <= 3  # every 2 s, not 9 times at 500 ms
+    page.request.post(f"{base}/train/runs/{first}/stop")
+    page.get_by_test_id("run-progress").wait_for(timeout=30_000)
+    polls.clear()
+    page.wait_for_timeout(3000)
+    assert len(polls) >= 4  # every 500 ms now
+    page.request.post(f"{base}/train/runs/{second}/stop")
