@@ -13,7 +13,8 @@ CNN_DATA_DIR (a temporary folder), on 127.0.0.1:
 A student is a browser of its own (its own cookie jar and keep-alive connection, HTTP/1.1 with
 h11 as in benchmarks.classroom): it POSTs the Training form (dataset=digits&size=16&preset=lenet
 &epochs=5, with its Origin), follows the 303 to the run page as a browser does, then asks for the
-run's status partial (HX-Request) every 0.5 s as htmx's `every 500ms` does (a tick that comes
+run's status partial (HX-Request) at the interval the partial's own hx-trigger says, as htmx
+does (`every 2s` while the run waits in line, `every 500ms` once it trains; a tick that comes
 while a request is in flight is dropped), until data-status leaves queued/starting/running/
 paused. A student's time is from sending the POST to reading the status that says the run ended,
 so it moves in the poll's 0.5 s steps: a lone run of about 1 s of server time reads as 1.0 or
@@ -38,7 +39,8 @@ records are read back from the store: when each was created, started and finishe
 training loop's own seconds, which splits a run's time into its parts.
 Errors: any answer other than 2xx (and the POST's 303), a failed request, any run that did not
 end "finished", a student past the deadline. The goal, printed and not asserted: the burst within
-1.3× its ideal, no errors, Filters p95 under 1 s during the burst. Every loop is bounded in
+1.3× its ideal (the stricter of the two ratios: as students saw it, and by the store's clock),
+no errors, Filters p95 under 1 s during the burst. Every loop is bounded in
 count and by an overall deadline; everything started is stopped in `finally`.
 """
 
@@ -67,7 +69,18 @@ import h11
 ROOT = Path(__file__).resolve().parents[1]
 FILTERS = "/filters?sample=astronaut&f=sobel_x"
 HX = {"hx-request": "true"}
-POLL_S = 0.5  # the status partial's hx-trigger: every 500ms
+POLL_S = 0.5  # the status partial's fastest hx-trigger: every 500ms (the loop's bound)
+TRIGGER = re.compile(r'hx-trigger="every (\d+)(ms|s)"')
+
+
+def _interval_of(page: str) -> float | None:
+    """The polling interval the page asks htmx for, in seconds."""
+    match = TRIGGER.search(page)
+    if not match:
+        return None
+    return int(match.group(1)) / (1000 if match.group(2) == "ms" else 1)
+
+
 PROBE_S = 0.25
 IDLE_PROBES = 40
 REPEATS = 3  # the reference: one student alone, this many times
@@ -215,8 +228,10 @@ async def press_train(base: str, body: bytes, deadline: float) -> Student:
         student.requests += 1
         if answer.status != 200:
             student.errors.append(f"the run page answered {answer.status}")
-        status = _status_of(answer.body.decode()) or "queued"
-        tick = time.perf_counter() + POLL_S
+        page = answer.body.decode()
+        status = _status_of(page) or "queued"
+        interval = _interval_of(page) or POLL_S
+        tick = time.perf_counter() + interval
         while status in ACTIVE:
             if student.polls >= max_polls or time.monotonic() > deadline:
                 student.errors.append(f"still {status} at the deadline")
@@ -227,12 +242,15 @@ async def press_train(base: str, body: bytes, deadline: float) -> Student:
             student.polls += 1
             now = time.perf_counter()
             while tick <= now:  # htmx drops the ticks that came while the request was out
-                tick += POLL_S
+                tick += interval
             if answer.status != 200:
                 student.errors.append(f"the status partial answered {answer.status}")
                 continue  # htmx keeps polling after an error
             text = answer.body.decode()
             status = _status_of(text) or status
+            asked = _interval_of(text)
+            if asked and asked != interval:  # htmx restarts the element's timer with the new one
+                interval, tick = asked, now + asked
             position = POSITION.search(text)
             if position and student.first_position is None:
                 student.first_position = int(position.group(1))
@@ -794,9 +812,13 @@ def report(result: Result) -> bool:
           f"the whole machine {machine['busy']:.0f} busy (others' processes "
           f"{max(0.0, machine['busy'] - ours):.0f}), {machine['steal']:.1f} stolen; the sampler "
           f"thread {result.sampler_cpu:.1f} in the whole setup")  # fmt: skip
-    met = ratio <= RATIO_GOAL and not errors and busy_p95 < P95_GOAL_S
+    # The stricter of the two ratios: as students saw it, the poll's steps can flatter (a lone
+    # run read at a 2 s poll makes a slow reference); the store's clock has no steps.
+    judged = max(ratio, result.store_ratio)
+    met = judged <= RATIO_GOAL and not errors and busy_p95 < P95_GOAL_S
     print(
-        f"  goal: within {RATIO_GOAL:g}× ideal ({ratio:.2f}×), no errors ({len(errors)}), "
+        f"  goal: within {RATIO_GOAL:g}× ideal ({judged:.2f}×: the store's clock "
+        f"{result.store_ratio:.2f}×, as students saw it {ratio:.2f}×), no errors ({len(errors)}), "
         f"Filters p95 < {P95_GOAL_S:g} s ({busy_p95:.2f} s): {'PASS' if met else 'MISS'}"
     )
     return met

@@ -132,3 +132,16 @@ def test_a_starting_run_is_expected_to_take_a_typical_runs_time_not_its_limit(mo
     assert run.expected_end(typical=5.0) == now + 3  # started 2 s ago, typical run 5 s
     assert run.expected_end() == now + 118  # nothing known: its time limit
     assert run.expected_end(typical=500.0) == now + 118  # never past the limit
+
+
+def test_a_run_that_waits_behind_others_polls_slowly_one_about_to_start_does_not(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path, run_workers=0))) as client:
+        form = {"dataset": "digits", "size": "8", "preset": "tiny", "epochs": "1"}
+        location = client.post("/train/runs", data=form, follow_redirects=False).headers["location"]
+        status = client.get(f"{location}/status").text
+        assert 'hx-trigger="every 500ms"' in status  # nothing ahead of it: it starts at once
+        # A run ahead holds the only slot for another 100 s: this one polls every 2 s.
+        client.app.state.store.zadd("slots", "host:1:0", time.time())
+        client.app.state.store.zadd("active", "ahead", time.time() + 100)
+        status = client.get(f"{location}/status").text
+        assert 'hx-trigger="every 2s"' in status and "expected to start in about 2 min" in status
