@@ -10,10 +10,12 @@ import hashlib
 import secrets
 
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 
 from app.runs.record import NAME_LENGTH, Run
 from app.web.errors import UserError
 from app.web.i18n import N_
+from app.web.templating import is_htmx
 
 OWNER_COOKIE = "cnnp_runs"
 TOKEN_BYTES = 16
@@ -68,8 +70,16 @@ def require_owner(request: Request, run: Run) -> None:
         )
 
 
+async def rename(request: Request, run: Run, runs, templates, run_base: str) -> Response:
+    """POST {run_base}/{id}/name, for both labs' runs: the owner's new name for a run, from the
+    form's `name` field (blank: back to "Run #12"); htmx gets the name's partial back."""
+    await rename_from_form(request, run, runs)
+    if not is_htmx(request):
+        return RedirectResponse(f"{run_base}/{run.id}", status_code=303)
+    return templates.response(request, "_run_name.html", {"run": run, "run_base": run_base})
+
+
 async def rename_from_form(request: Request, run: Run, runs) -> None:
-    """The owner's new name for a run, from the form's `name` field (blank: back to "Run 12")."""
     require_owner(request, run)
     form = await request.form()
     name = form.get("name")

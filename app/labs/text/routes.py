@@ -144,11 +144,7 @@ def _control(request, run, action: str, runs, templates, gettext, results) -> Re
 
 @router.post("/text/runs/{run_id}/name", response_class=HTMLResponse)
 async def text_run_rename(request: Request, run: TextRun, runs: Runs, templates: Templates):
-    await owner.rename_from_form(request, run, runs)
-    if not is_htmx(request):
-        return RedirectResponse(f"/text/runs/{run.id}", status_code=303)
-    context = {"run": run, "run_base": "/text/runs"}
-    return templates.response(request, "_run_name.html", context)
+    return await owner.rename(request, run, runs, templates, "/text/runs")
 
 
 @router.post("/text/runs/{run_id}/pause", response_class=HTMLResponse)

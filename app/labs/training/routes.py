@@ -142,11 +142,7 @@ def run_stop(request: Request, run: ImageRun, templates: Templates, gettext: Get
 
 @router.post("/train/runs/{run_id}/name", response_class=HTMLResponse)
 async def run_rename(request: Request, run: ImageRun, runs: Runs, templates: Templates):
-    await owner.rename_from_form(request, run, runs)
-    if not is_htmx(request):
-        return RedirectResponse(f"/train/runs/{run.id}", status_code=303)
-    context = {"run": run, "run_base": "/train/runs"}
-    return templates.response(request, "_run_name.html", context)
+    return await owner.rename(request, run, runs, templates, "/train/runs")
 
 
 @router.get("/train/runs/{run_id}/filters.png")
