@@ -145,3 +145,20 @@ def test_a_run_that_waits_behind_others_polls_slowly_one_about_to_start_does_not
         client.app.state.store.zadd("active", "ahead", time.time() + 100)
         status = client.get(f"{location}/status").text
         assert 'hx-trigger="every 2s"' in status and "expected to start in about 2 min" in status
+
+
+def test_renaming_with_and_without_javascript(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path, run_workers=0))) as client:
+        form = {"dataset": "digits", "size": "8", "preset": "tiny", "epochs": "1"}
+        location = client.post("/train/runs", data=form, follow_redirects=False).headers["location"]
+        plain = client.post(f"{location}/name", data={"name": "A <i>b</i>"}, follow_redirects=False)
+        assert plain.status_code == 303 and plain.headers["location"] == location
+        page = client.get(location).text
+        assert "A &lt;i&gt;b&lt;/i&gt;</h1>" in page and "<i>b</i>" not in page
+        fragment = client.post(f"{location}/name", data={"name": ""}, headers={"HX-Request": "1"})
+        assert fragment.status_code == 200 and 'data-testid="run-name">Run #1<' in fragment.text
+        long = client.post(
+            f"{location}/name", data={"name": "x" * 500}, headers={"HX-Request": "1"}
+        )
+        assert long.status_code == 400 and "at most 40 characters" in long.text
+        assert client.app.state.runs.get(location.rsplit("/", 1)[1]).name == ""
