@@ -8,12 +8,16 @@ import os
 import subprocess
 import sys
 import threading
+import time
+
+STARTUP_SECONDS = 20.0  # how long a fresh consumer may take to import and report its slots
 
 
 class LocalWorkers:
     def __init__(self, settings) -> None:
         self.settings = settings
         self.process: subprocess.Popen | None = None
+        self.started = 0.0
         self._lock = threading.Lock()
 
     def command(self) -> list[str]:
@@ -40,6 +44,13 @@ class LocalWorkers:
                 "CNN_REDIS_URL": self.settings.redis_url,
             }
             self.process = subprocess.Popen(self.command(), env=env)
+            self.started = time.monotonic()
+
+    def starting(self) -> bool:
+        """Started moments ago and still alive: its slots are not counted yet, but will be."""
+        process = self.process
+        return (process is not None and process.poll() is None
+                and time.monotonic() - self.started < STARTUP_SECONDS)  # fmt: skip
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._lock:

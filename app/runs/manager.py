@@ -126,6 +126,9 @@ class RunManager:
             self._sweep()
             rank = self.store.zrank("queue", run.id)
             run.slots = self._slots()
+            run.workers_starting = bool(
+                not run.slots and self.local is not None and self.local.starting()
+            )
             run.position = rank + 1 if rank is not None else 1
             run.start_eta = self._start_estimate(run.position, run.slots)
         return run

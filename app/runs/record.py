@@ -71,6 +71,7 @@ class Run:
     position: int | None = None  # 1 for the next to start, while queued
     start_eta: float | None = None  # seconds until it is expected to start, while queued
     slots: int = 0  # consumer slots alive, while queued
+    workers_starting: bool = False  # this server's own consumer is starting, while queued
     _state: dict | None = field(default=None, repr=False)
     _load_state: object = field(default=None, repr=False, compare=False)
 
@@ -127,7 +128,8 @@ class Run:
 _STORED = [
     f.name
     for f in dataclasses.fields(Run)
-    if f.name not in ("name", "position", "start_eta", "slots", "_state", "_load_state")
+    if f.name
+    not in ("name", "position", "start_eta", "slots", "workers_starting", "_state", "_load_state")
 ]
 
 

@@ -162,3 +162,17 @@ def test_renaming_with_and_without_javascript(tmp_path):
         )
         assert long.status_code == 400 and "at most 40 characters" in long.text
         assert client.app.state.runs.get(location.rsplit("/", 1)[1]).name == ""
+
+
+def test_the_first_run_says_the_servers_own_worker_is_starting_not_that_there_is_none(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path, run_workers=1))) as client:
+        form = {"dataset": "digits", "size": "8", "preset": "tiny", "epochs": "1"}
+        location = client.post("/train/runs", data=form, follow_redirects=False).headers["location"]
+        # The consumer process was started by this first run: it needs a second to report in.
+        status = client.get(f"{location}/status").text
+        assert 'data-testid="workers-starting"' in status and "no-workers" not in status
+        run_id = location.rsplit("/", 1)[1]
+        deadline = time.time() + 60
+        while client.app.state.runs.get(run_id).active and time.time() < deadline:
+            time.sleep(0.1)
+        assert client.app.state.runs.get(run_id).status == "finished"
