@@ -24,12 +24,12 @@ import time
 from app.runs import record
 from app.runs.local import LocalWorkers
 from app.runs.queue import RunQueue
-from app.runs.record import ACTIVE, NAME_LENGTH, STATUS_NAMES, Run
+from app.runs.record import NAME_LENGTH, Run
 from app.runs.supervisor import recent_durations
 from app.web.errors import UserError
 from app.web.i18n import N_
 
-__all__ = ["ACTIVE", "STATUS_NAMES", "Run", "RunManager", "ViewerRuns"]
+__all__ = ["Run", "RunManager", "ViewerRuns"]  # Run: the record, where the labs read it
 
 DEAD_AFTER = 8.0  # seconds without a heartbeat before an active run counts as lost
 SLOT_ALIVE = 5.0  # seconds since a consumer slot's last heartbeat for it to count

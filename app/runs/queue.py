@@ -38,10 +38,6 @@ class RunQueue:
     def enqueue(self, run_id: str, target, max_seconds: float) -> None:
         self.train_run(run_id, target, max_seconds)
 
-    def pending(self) -> int:
-        """Messages waiting in the queue itself (the store's `queue` set is what pages read)."""
-        return self.huey.pending_count()
-
     def consumer(self, slots: int):
         """A Huey consumer with `slots` worker threads, each supervising one training process at
         a time. Idle threads look at the SQLite queue at least four times a second (Redis
