@@ -11,6 +11,7 @@ import secrets
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.runs.record import NAME_LENGTH, Run
 from app.web.errors import UserError
@@ -86,4 +87,4 @@ async def rename_from_form(request: Request, run: Run, runs) -> None:
     name = name if isinstance(name, str) else ""
     if len(name) > 4 * NAME_LENGTH:  # far past the box's own limit: not typed there
         raise UserError(N_("A run's name has at most %(n)s characters."), n=NAME_LENGTH).at("name")
-    runs.rename(run, name)
+    await run_in_threadpool(runs.rename, run, name)  # a store write: not on the event loop

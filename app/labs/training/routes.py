@@ -92,7 +92,9 @@ async def train_start(request: Request, runs: Runs) -> Response:
     fields = TrainFields.parse(form)
     await run_in_threadpool(views.summarise, fields)  # refuse a stack that does not fit first
     digest, new_token = owner.starting_owner(request)
-    run = runs.start(fields.run_config() | {"query": fields.query()}, WORKER, digest)
+    # The store and the queue are a disk or a network away: not on the event loop.
+    config = fields.run_config() | {"query": fields.query()}
+    run = await run_in_threadpool(runs.start, config, WORKER, digest)
     return _started(request, f"/train/runs/{run.id}", new_token)
 
 
