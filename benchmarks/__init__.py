@@ -11,6 +11,7 @@ python -m benchmarks.class_training [--redis] 60 students press Train at once vs
 python -m benchmarks.bench_signals [--quick] long 1-D convolution by FFT; 3-D kernels on video
 python -m benchmarks.bench_optimizers        the optimizer race and the Optimizer lab over HTTP
 python -m benchmarks.bench_text [--quick]    tokenizing and padding; the text CNN on the reviews
+python -m benchmarks.bench_interpret [--quick] saliency, Grad-CAM, occlusion on LeNet vs one forward
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def run_all(quick: bool = False) -> int:
     """
     from benchmarks import (
         bench_conv,
+        bench_interpret,
         bench_layers,
         bench_optimizers,
         bench_pool,
@@ -38,7 +40,7 @@ def run_all(quick: bool = False) -> int:
     status = 0
     benches = (
         bench_conv, bench_server, bench_pool, bench_layers, bench_train, bench_training_lab,
-        class_training, bench_signals, bench_optimizers, bench_text,
+        class_training, bench_signals, bench_optimizers, bench_text, bench_interpret,
     )  # fmt: skip
     for bench in benches:
         status = max(status, bench.main(argv))

@@ -106,14 +106,17 @@ def test_integrated_gradients_add_up_to_the_score_difference_on_the_presets(pres
     assert np.allclose(ig.reshape(3, -1).sum(axis=1), difference, rtol=0.01, atol=1e-4)
 
 
-def test_integrated_gradients_is_the_midpoint_sum_of_input_gradients():
-    model, x = small_net(), batch()
+@pytest.mark.parametrize("batch_size", [256, 5, 1])  # the path in one batch, in chunks, one by one
+def test_integrated_gradients_is_the_midpoint_sum_of_input_gradients(batch_size):
+    model, x = small_net(), batch(n=3)
+    target = np.array([1, 4, 0])  # one class per sample: the batched path must keep them apart
     baseline = np.full_like(x, 0.2)
     expected = np.zeros_like(x)
     for k in range(4):
-        expected += input_gradient(model, baseline + (k + 0.5) / 4 * (x - baseline), 1)
+        expected += input_gradient(model, baseline + (k + 0.5) / 4 * (x - baseline), target)
     expected *= (x - baseline) / 4
-    assert rel_error(integrated_gradients(model, x, 1, baseline, steps=4), expected) < 1e-12
+    found = integrated_gradients(model, x, target, baseline, steps=4, batch_size=batch_size)
+    assert rel_error(found, expected) < 1e-12
 
 
 def test_the_models_own_gradients_are_left_as_they_were():
@@ -134,3 +137,5 @@ def test_targets_are_checked():
         input_gradient(model, x, np.array([1, 2, 3]))
     with pytest.raises(ValueError, match="steps"):
         integrated_gradients(model, x, 1, steps=0)
+    with pytest.raises(ValueError, match="2 of them"):
+        integrated_gradients(model, x, np.array([1, 2, 3]))
