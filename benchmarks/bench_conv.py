@@ -5,7 +5,11 @@
 1. conv2d on a 1024×1024 float32 image with 3×3, 7×7 and 31×31 kernels and padding="same",
    against the faster of scipy.ndimage.correlate and scipy.signal.fftconvolve (flipped kernel,
    mode="same"). Target: at most 1.5× the faster reference.
-2. conv2d as a CNN layer on a batch, in GFLOP/s beside a 1024×1024 float32 matmul.
+2. Conv2D as CNN layers (issue 18's two cases and LeNet's two), forward and backward, against
+   PyTorch timed with the same protocol (benchmarks/protocol.py) and thread count, best and
+   median. Target: 2× PyTorch (goal 1.5×).
+
+Then the same again with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, when they are set.
 
 SciPy is a test/bench extra, not a runtime dependency, so it is imported inside main().
 """
@@ -17,6 +21,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,7 +29,9 @@ import numpy as np
 
 import engine.conv as ec
 import engine.conv_fast as fast
+from benchmarks import protocol
 from engine.conv import conv2d
+from engine.layers import Conv2D
 
 TARGET = 1.5  # ours / best reference
 
@@ -97,18 +104,25 @@ def bench_images(ndimage, signal, repeats: int) -> tuple[list[str], int]:
     return lines, misses
 
 
-LAYER_CASES = ((64, 1, 16, 28, 5), (64, 16, 32, 14, 3))  # (N, C, F, H=W, K)
+# (N, C, F, H=W, K, padding): the issue's two CNN-layer cases, then LeNet's two convolutions.
+LAYER_CASES = (
+    (64, 1, 16, 28, 5, 2),
+    (64, 16, 32, 14, 3, 1),
+    (64, 1, 6, 28, 5, 2),
+    (64, 6, 16, 14, 5, 0),
+)
+LAYER_TARGET, LAYER_GOAL = 2.0, 1.5  # ours / PyTorch, forward and backward
 
 
-def torch_layer_times(python: str, repeats: int) -> dict | None:
+def torch_layer_times(python: str, repeats: int, threads: int) -> dict | None:
     """PyTorch CPU timings of LAYER_CASES, from a separate environment's Python, or None."""
     script = Path(__file__).with_name("torch_layers.py")
     try:
         done = subprocess.run(
-            [python, str(script), json.dumps(LAYER_CASES), str(max(repeats, 5))],
+            [python, str(script), json.dumps(LAYER_CASES), str(repeats), str(threads)],
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=600,
             check=True,
         )
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -117,39 +131,56 @@ def torch_layer_times(python: str, repeats: int) -> dict | None:
         return None
 
 
-def bench_layers(repeats: int, torch_python: str | None = None) -> list[str]:
-    """Case 2: conv2d as a CNN layer, in GFLOP/s against a big float32 matmul (and PyTorch)."""
+def bench_layers(repeats: int, torch_python: str | None = None) -> tuple[list[str], int]:
+    """Case 2: Conv2D layers of a CNN, forward and backward (dL/dx, dL/dW, dL/db), float32,
+    against PyTorch timed with the same protocol and thread count. Returns the lines and the
+    number of ratios over LAYER_TARGET."""
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((1024, 1024)).astype(np.float32)
-    b = rng.standard_normal((1024, 1024)).astype(np.float32)
-    t_mm = _median_seconds(lambda: a @ b, repeats)
-    mm_gflops = 2 * 1024**3 / t_mm / 1e9
-    torch_times = torch_layer_times(torch_python, repeats) if torch_python else None
-    header = f"{'layer':<32} {'ms':>8} {'GFLOP/s':>9} {'matmul GFLOP/s':>15} {'ratio':>7}"
+    threads = protocol.blas_threads()
+    torch_times = torch_layer_times(torch_python, repeats, threads) if torch_python else None
+    header = f"{'layer':<30} {'pass':<8} {'best ms':>8} {'median ms':>10}"
     if torch_times:
-        header += f" {'torch ms':>9} {'ours/torch':>11}"
+        header += f" {'torch best':>11} {'torch median':>13} {'ratio best':>11} "
+        header += f"{'ratio median':>13}"
     lines = [header, "-" * len(header)]
-    for n, c, f, size, k in LAYER_CASES:
+    misses = 0
+    for n, c, f, size, k, p in LAYER_CASES:
+        layer = Conv2D(c, f, k, padding=p, rng=rng)
         x = rng.standard_normal((n, c, size, size)).astype(np.float32)
-        w = rng.standard_normal((f, c, k, k)).astype(np.float32)
-        bias = rng.standard_normal(f).astype(np.float32)
-        t = _median_seconds(lambda x=x, w=w, bias=bias: conv2d(x, w, bias), repeats)
-        out = size - k + 1
-        gflops = 2 * n * f * c * k * k * out * out / t / 1e9
-        name = f"N={n} {c}→{f} ch {size}×{size} {k}×{k}"
-        line = (
-            f"{name:<32} {t * 1e3:8.2f} {gflops:9.1f} {mm_gflops:15.1f} {gflops / mm_gflops:7.2f}"
-        )
-        if torch_times:
-            t_torch = torch_times[f"{n},{c},{f},{size},{k}"]
-            line += f" {t_torch * 1e3:9.2f} {t / t_torch:10.2f}×"
-        lines.append(line)
+        dy = rng.standard_normal(layer.forward(x).shape).astype(np.float32)
+
+        def forward(conv=layer, x=x):
+            conv.forward(x)
+
+        def backward(conv=layer, dy=dy):  # dL/dx, dL/dW and dL/db, as PyTorch's side
+            conv.backward(dy, input_grad=True)
+
+        ours = {
+            "forward": protocol.best_and_median(forward, repeats),
+            "backward": protocol.best_and_median(backward, repeats),
+        }
+        name = f"N={n} {c}→{f} {size}² {k}×{k} pad {p}"
+        for which, (best, median) in ours.items():
+            line = f"{name:<30} {which:<8} {best * 1e3:8.3f} {median * 1e3:10.3f}"
+            if torch_times:
+                t_best, t_median = torch_times["cases"][f"{n},{c},{f},{size},{k},{p}"][which]
+                ratio_best, ratio_median = best / t_best, median / t_median
+                misses += ratio_best > LAYER_TARGET
+                line += (
+                    f" {t_best * 1e3:11.3f} {t_median * 1e3:13.3f} {ratio_best:10.2f}×"
+                    f" {ratio_median:12.2f}×"
+                )
+            lines.append(line)
+            name = ""
     if torch_times:
         lines.append(
-            f"PyTorch {torch_times['torch']} CPU, {torch_times['threads']} threads, "
-            "from a separate environment (target: ours/torch ≤ 3×)"
+            f"PyTorch {torch_times['torch']} CPU, {torch_times['threads']} threads "
+            f"({torch_times['blas']}), from a separate environment; target ours/torch ≤ "
+            f"{LAYER_TARGET}× (goal {LAYER_GOAL}×) on the best of {repeats} runs"
         )
-    return lines
+    else:
+        lines.append("(no PyTorch reference: set CNN_BENCH_TORCH_PYTHON to a Python with torch)")
+    return lines, misses
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks.bench_conv", description="Time engine.conv against SciPy."
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
+    parser.add_argument(protocol.UNSET_FLAG, action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--torch-python",
         default=os.environ.get("CNN_BENCH_TORCH_PYTHON"),
@@ -172,20 +204,26 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     repeats = 2 if args.quick else 9
+    layer_repeats = 5 if args.quick else 50
     print(f"NumPy {np.__version__}, repeats per timing: {repeats} (median, after a warm-up)")
     print(f"engine threads: {fast._THREADS} (os.cpu_count() = {os.cpu_count()})")
-    blas = _blas_threads()
-    if blas:
-        print(f"BLAS: {blas}")
+    print(f"BLAS: {protocol.describe_blas()}; {', '.join(protocol.CORETYPE_VARIABLES)}: "
+          f"{protocol.coretype_setting()}")  # fmt: skip
+    print(protocol.machine_load())
     print()
     print("1. conv2d, 1024×1024 float32, one channel, padding='same'")
     lines, misses = bench_images(ndimage, signal, repeats)
     print("\n".join(lines))
     print()
-    print("2. conv2d as a CNN layer, float32, padding 0 (FLOPs = 2·N·F·C·K·K·H'·W')")
-    print("\n".join(bench_layers(repeats, args.torch_python)))
+    print(f"2. Conv2D as a CNN layer, float32: {layer_repeats} runs after 3 warm-ups, best, median")
+    layer_lines, layer_misses = bench_layers(layer_repeats, args.torch_python)
+    print("\n".join(layer_lines))
     print()
     print("All image cases within target." if not misses else f"{misses} image case(s) MISS.")
+    if layer_misses:
+        print(f"{layer_misses} layer pass(es) over {LAYER_TARGET}× PyTorch: MISS.")
+    argv = sys.argv[1:] if argv is None else argv
+    protocol.rerun_with_coretype_unset("benchmarks.bench_conv", argv)
     return 0
 
 

@@ -1,0 +1,96 @@
+"""One timing protocol for both sides of every comparison: the engine's side imports it, and the
+PyTorch side (a separate environment's Python) loads this same file by path, so the warm-up,
+the repeats and the statistics are the same code. Standard library only, plus threadpoolctl when
+it is installed, to name the BLAS kernel in use.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# These machines set them for older OpenBLAS builds; they slow NumPy's float32 GEMM here.
+CORETYPE_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+UNSET_FLAG = "--coretype-unset"  # marks the child run that has them unset
+
+
+def best_and_median(fn, repeats: int, warmup: int = 3) -> tuple[float, float]:
+    """Seconds: the minimum and the median of `repeats` calls, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def blas_kernels() -> list[dict]:
+    """What threadpoolctl sees: each BLAS/OpenMP library with its kernel and thread count."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [
+        {
+            "api": info.get("internal_api", "?"),
+            "version": info.get("version") or "",
+            "kernel": info.get("architecture") or "",
+            "threads": info.get("num_threads"),
+        }
+        for info in threadpool_info()
+    ]
+
+
+def describe_blas(kernels: list[dict] | None = None) -> str:
+    kernels = blas_kernels() if kernels is None else kernels
+    if not kernels:
+        return "unknown (pip install threadpoolctl to see it)"
+    return ", ".join(
+        f"{k['api']} {k['version']} {k['kernel']} ({k['threads']} threads)".replace("  ", " ")
+        for k in kernels
+    )
+
+
+def blas_threads(kernels: list[dict] | None = None) -> int:
+    """The BLAS thread count in use (what the PyTorch side is told to use as well)."""
+    kernels = blas_kernels() if kernels is None else kernels
+    counts = [k["threads"] for k in kernels if k["api"] in ("openblas", "mkl", "blis")]
+    return int(counts[0]) if counts and counts[0] else (os.cpu_count() or 1)
+
+
+def machine_load() -> str:
+    """The 1-minute load average against the cores: timings on a busy machine are not the
+    machine's, and PyTorch's OpenMP threads, which spin while they wait, suffer most."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return "load unknown"
+    cores = os.cpu_count() or 1
+    note = (
+        ""
+        if load < 0.5
+        else " — BUSY: other work shares the cores, the figures are not the machine's"
+    )
+    return f"load average {load:.2f} on {cores} cores{note}"
+
+
+def coretype_setting() -> str:
+    shown = [f"{name}={os.environ[name]}" for name in CORETYPE_VARIABLES if name in os.environ]
+    return ", ".join(shown) if shown else "not set"
+
+
+def rerun_with_coretype_unset(module: str, argv: list[str]) -> int | None:
+    """Run `python -m module argv` again with the coretype variables unset for that command
+    alone, streaming its output; None when they are not set (the run above is already that)."""
+    if not any(name in os.environ for name in CORETYPE_VARIABLES) or UNSET_FLAG in argv:
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in CORETYPE_VARIABLES}
+    print(f"\n--- the same, with {' and '.join(CORETYPE_VARIABLES)} unset for this command ---")
+    sys.stdout.flush()
+    done = subprocess.run([sys.executable, "-m", module, *argv, UNSET_FLAG], env=env, check=False)
+    return done.returncode
