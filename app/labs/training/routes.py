@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams, UploadFile
 
-from app.labs.training import views
+from app.labs.training import attribution, views
 from app.labs.training.drawing import drawing_bytes
 from app.labs.training.export import export_code
 from app.labs.training.fields import TrainFields
-from app.media.deps import Results
+from app.media.cache import cached_bytes
+from app.media.deps import Results, Uploads
 from app.media.uploads import buffered_form
 from app.runs import owner
 from app.runs.deps import ImageRun, Runs
@@ -159,11 +160,39 @@ def run_filters(run: ImageRun) -> Response:
 
 @router.get("/train/runs/{run_id}/inside", response_class=HTMLResponse)
 def run_inside(
-    request: Request, run: ImageRun, shown: Annotated[TestImage, Query()],
-    templates: Templates, results: Results,
+    request: Request, run: ImageRun, shown: Annotated[attribution.AttributionFields, Query()],
+    templates: Templates, results: Results, uploads: Uploads,
 ) -> Response:  # fmt: skip
-    context = views.inside_context(run, results, shown.sample)
+    context = attribution.inside_context(run, results, uploads, shown)
     return templates.page(request, "training/inside_page.html", "training/_inside.html", context)
+
+
+@router.get("/train/runs/{run_id}/attribution", response_class=HTMLResponse)
+def run_attribution(
+    request: Request, run: ImageRun, shown: Annotated[attribution.AttributionFields, Query()],
+    templates: Templates, results: Results, uploads: Uploads,
+) -> Response:  # fmt: skip
+    """One input's attribution maps: the section alone for htmx, else the inside page with it."""
+    section = attribution.section(run, results, uploads, shown,
+                                  "drawn" if shown.input_id else "test")  # fmt: skip
+    context = {"attr": section}
+    if not is_htmx(request):
+        drawn = section if shown.input_id else None
+        context |= attribution.inside_context(run, results, uploads, shown, drawn)
+    return templates.page(request, "training/inside_page.html", "training/_attribution.html",
+                          context)  # fmt: skip
+
+
+@router.get("/train/runs/{run_id}/attribution.png")
+def run_attribution_png(
+    run: ImageRun, shown: Annotated[attribution.AttributionFields, Query()], results: Results,
+    uploads: Uploads,
+) -> Response:  # fmt: skip
+    def draw() -> bytes:
+        return png_bytes(attribution.overlay_pixels(run, results, uploads, shown))
+
+    data = cached_bytes(results, f"png:attr:{run.id}:{shown.query(row=None, col=None)}", draw)
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
 
 
 @router.get("/train/runs/{run_id}/sample.png")
@@ -189,7 +218,7 @@ def run_layer(run: ImageRun, shown: Annotated[LayerMap, Query()], results: Resul
 
 @router.post("/train/runs/{run_id}/predict", response_class=HTMLResponse)
 async def run_predict(
-    request: Request, run: ImageRun, templates: Templates, results: Results
+    request: Request, run: ImageRun, templates: Templates, results: Results, uploads: Uploads
 ) -> Response:
     form = await buffered_form(request)
     upload = form.get("image")
@@ -197,6 +226,8 @@ async def run_predict(
     drawing = form.get("drawing")
     picture = drawing_bytes(data, drawing if isinstance(drawing, str) else "")
     context = await run_in_threadpool(views.predict_context, run, results, picture)
+    context["attribution"] = await run_in_threadpool(attribution.for_drawing, run, results,
+                                                     uploads, context["image"])  # fmt: skip
     return templates.response(request, "training/_prediction.html", context)
 
 

@@ -267,6 +267,7 @@ def predict_context(run: Run, results, picture: bytes) -> dict:
         "prediction": int(probabilities.argmax()),
         "layers": layers,
         "layer_uris": [thumbnails(x.values) if x.values.ndim == 3 else [] for x in layers],
+        "image": image,  # the network's input, for the attribution maps
     }
 
 
