@@ -90,3 +90,98 @@ def test_bad_picture_settings(client):
     assert client.get("/pipeline?sample=nope").status_code == 404
     assert client.get("/pipeline?upload=0123456789abcdef0123").status_code == 410
     assert client.get("/pipeline?pres=0").status_code == 400
+
+
+# --- the calculator's new layers, costs and presets (part of #17) --------------------------------
+
+
+def calc_cells(html: str, testid: str) -> list[str]:
+    return re.findall(rf'data-testid="{testid}"[^>]*data-value="(\d+)"', html)
+
+
+def test_calculator_counts_multiply_adds_and_memory(client):
+    html = client.get("/pipeline").text  # LeNet-5 on 1×32×32
+    assert calc_cells(html, "calc-macs") == ["117600", "0", "240000", "0", "48000", "10080", "840"]
+    assert re.search(r'data-testid="calc-total-macs" data-value="416520"', html)
+    # 1,024 input values and 8,094 output values, 4 bytes each.
+    assert re.search(r'data-testid="calc-total-memory" data-value="36472"', html)
+    assert ">36.5\u00a0kB<" in html and "833\u00a0kFLOPs" in html
+
+
+def test_calculator_numbers_in_portuguese(client):
+    client.cookies.set("lang", "pt_BR")
+    html = client.get("/pipeline?arch=conv+64+3x3+pad+1&input=3x224x224").text
+    assert 'data-testid="calc-total">1.792<' in html
+    assert "86,7\u00a0M" in html  # 224·224·64·27 = 86,704,128 multiply-adds
+    assert "12,8\u00a0MB" in html  # 64·224·224·4 = 12,845,056 bytes
+    assert "multiplicações-somas" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "macs"),
+    [("AlexNet", "61,100,840", 714_188_480), ("VGG-16", "138,357,544", 15_470_264_320),
+     ("ResNet basic block", "73,984", 231_211_008)],
+)  # fmt: skip
+def test_preset_links_reproduce_the_published_counts(client, name, params, macs):
+    page = client.get("/pipeline?sample=dot&pres=32").text
+    links = dict(re.findall(r'<a href="(/pipeline\?[^"]+)">([^<]+)</a>', page)[::-1])
+    url = next(href for href, text in links.items() if text == name).replace("&amp;", "&")
+    assert "sample=dot" in url and "pres=32" in url  # the picture's settings stay
+    html = client.get(url).text
+    assert f'data-testid="calc-total">{params}<' in html
+    assert re.search(rf'data-testid="calc-total-macs" data-value="{macs}"', html)
+    published = re.search(r'data-testid="calc-published">([^<]+)<', html).group(1)
+    assert f"{params} parameters" in published
+
+
+def test_calculator_describes_the_new_convolutions(client):
+    arch = (
+        "pointwise 8, dwconv 3x3 same, sepconv 16 3x3 nobias, conv 16 3x3 groups 4, "
+        "deconv 4 2x2 stride 2, add 5"
+    )
+    response = client.get("/pipeline", params={"arch": arch, "input": "4x10x10"},
+                          headers={**HX, "HX-Target": "calc"})  # fmt: skip
+    html = response.text
+    assert response.status_code == 200
+    assert re.findall(r'data-testid="calc-shape">([^<]+)<', html) == [
+        "8×10×10", "8×10×10", "16×8×8", "16×6×6", "4×12×12", "4×12×12"
+    ]  # fmt: skip
+    kinds = re.findall(r'data-testid="calc-kind">([^<]+)<', html)
+    assert kinds == [
+        "1×1 (pointwise) convolution: mixes channels, pixel by pixel",
+        "depthwise: 8 groups, one per input channel",
+        "separable: a 3×3 depthwise step, then a 1×1 step",
+        "grouped: 4 groups of 4 channels",
+        "transposed convolution: 2×2, stride 2",
+        "residual add: layer 5&#39;s output added back",
+    ]
+    assert calc_cells(html, "calc-params")[2] == str(8 * 9 + 8 * 16)  # separable, no bias
+    assert "depthwise 72 + pointwise 128" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("arch=conv+4+3x3+groups+3&input=6x8x8",
+         "Layer 1 (conv 4 3x3 groups 3): 3 groups must divide both its 6 input channels and its "
+         "4 filters."),
+        ("arch=deconv+2+3x3+pad+9&input=1x4x4", "the padding of 9 is too large for its 4×4 input"),
+        ("arch=deconv+2+3x3+stride+2+outpad+5", "output padding must be smaller than the stride"),
+        ("arch=conv+2+3x3+pad+999999999", "sides go up to 4096"),
+        ("arch=relu,+add+2", "Layer 2 (add 2): an add takes the input (0)"),
+        ("arch=conv+4+3x3,+add+0", "it adds 1×32×32 to 4×30×30"),
+        ("arch=<b>dwconv</b>+3x3", "unknown layer &#39;&lt;b&gt;dwconv&lt;/b&gt;&#39;"),
+    ],
+)  # fmt: skip
+def test_new_layer_mistakes_in_place_with_the_text_kept(client, query, message):
+    page = client.get(f"/pipeline?{query}")
+    assert page.status_code == 422
+    assert message in page.text
+    typed = re.search(r'<textarea id="calc-arch"[^>]*>([^<]*)</textarea>', page.text)
+    assert typed is not None and typed.group(1).strip()  # what was typed is still in the box
+    assert "<b>dwconv" not in page.text
+    fragment = client.get(
+        f"/pipeline?{query}", headers={**HX, "HX-Target": "calc", "X-Error-Target": "#calc-error"}
+    )
+    assert fragment.status_code == 422
+    assert 'data-control="arch"' in fragment.text and message in fragment.text

@@ -12,10 +12,13 @@ from app.media.deps import media_of
 from app.media.images import grey, resize_to
 from app.media.samples import SAMPLES
 from app.web.errors import from_engine_error
+from app.web.i18n import N_
 from app.web.layers import PipelineLayer, dense_bars, field_box
 from engine import architecture, edgenet
 from engine.activations import relu
 from engine.errors import EngineError
+from engine.layer_cost import FLOAT32_BYTES, activation_bytes
+from engine.shape_presets import PRESETS
 
 DEMO_ARCHITECTURE = (
     "conv 8 3x3 same, relu, pool 2, conv 12 3x3 same, relu, pool 2, flatten, dense 10"
@@ -75,15 +78,78 @@ def shape_table(state: PipelineFields):
     except EngineError as error:
         raise from_engine_error(error, status=422).at("input") from error
     try:
-        infos = architecture.analyse(input_shape, architecture.parse_architecture(state.arch))
+        specs = architecture.parse_architecture(state.arch, calculator=True)
+        infos = architecture.analyse(input_shape, specs)
     except EngineError as error:
         raise from_engine_error(error, status=422).at("arch") from error
     return input_shape, infos
 
 
+# --- the calculator's numbers, as a page writes them ---------------------------------------------
+
+SI_PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+N_("ResNet basic block")  # a preset's name, shown translated
+PART_NAMES = {"depthwise": N_("depthwise"), "pointwise": N_("pointwise")}
+
+
+def si_amount(numbers, value: int, unit: str = "") -> str:
+    """A large count with a decimal prefix, three digits or so, in the page's locale:
+    15,470,264,320 -> "15.47 G" / "15,47 G"; 4,994,976 bytes -> "5 MB"; 480 bytes -> "480 B"."""
+    for scale, prefix in SI_PREFIXES:
+        if value >= scale:
+            scaled = value / scale
+            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            return f"{numbers.short(scaled, digits)}\u00a0{prefix}{unit}"
+    return f"{numbers.integer(value)}\u00a0{unit}" if unit else numbers.integer(value)
+
+
+def describe(info: architecture.LayerInfo) -> tuple[str, dict] | None:
+    """What kind of layer a row is, in words (a msgid and its values), for the layers whose
+    text does not say it plainly."""
+    spec = info.spec
+    kernel = f"{spec.kernel[0]}×{spec.kernel[1]}"
+    if spec.kind == "sepconv":
+        return N_("separable: a %(k)s depthwise step, then a 1×1 step"), {"k": kernel}
+    if spec.kind == "deconv":
+        return N_("transposed convolution: %(k)s, stride %(s)s"), {"k": kernel, "s": spec.stride[0]}
+    if spec.kind == "add":
+        if spec.source == 0:
+            return N_("residual add: the network's input added back"), {}
+        return N_("residual add: layer %(m)s's output added back"), {"m": spec.source}
+    if spec.kind not in ("conv", "dwconv"):
+        return None
+    if info.groups > 1 and info.groups == info.in_channels:
+        return N_("depthwise: %(g)s groups, one per input channel"), {"g": info.groups}
+    if info.groups > 1:
+        per_group = info.in_channels // info.groups
+        return N_("grouped: %(g)s groups of %(c)s channels"), {"g": info.groups, "c": per_group}
+    if spec.kernel == (1, 1):
+        return N_("1×1 (pointwise) convolution: mixes channels, pixel by pixel"), {}
+    return None
+
+
+def matching_preset(state: PipelineFields):
+    """The preset the calculator shows, if its text is one of them, as typed or as shipped."""
+    typed = " ".join(state.arch.split()).lower()
+    for preset in PRESETS.values():
+        if typed == preset.arch.lower() and state.input_shape.strip() == preset.input_shape:
+            return preset
+    return None
+
+
+def preset_links(state: PipelineFields) -> list[tuple[str, str]]:
+    """(name, URL) of each preset: the page as it is, with the calculator's text replaced."""
+    presets = [("LeNet-5", LENET5, "1x32x32")]
+    presets += [(p.name, p.arch, p.input_shape) for p in PRESETS.values()]
+    return [(name, f"/pipeline?{state.query(arch=arch, input=shape)}#calc-title")
+            for name, arch, shape in presets]  # fmt: skip
+
+
 def page_context() -> dict:
     return {"samples": SAMPLES, "resolutions": RESOLUTIONS, "lenet5": LENET5,
-            "max_thumbnails": MAX_THUMBNAILS, "dense_bars": dense_bars}  # fmt: skip
+            "max_thumbnails": MAX_THUMBNAILS, "dense_bars": dense_bars, "si": si_amount,
+            "describe": describe, "float32_bytes": FLOAT32_BYTES,
+            "part_names": PART_NAMES}  # fmt: skip
 
 
 def pipeline_context(state: PipelineFields, media) -> dict:
@@ -102,6 +168,11 @@ def lab_context(state: PipelineFields, media) -> dict:
         "calc_input": input_shape,
         "calc_rows": infos,
         "calc_total": architecture.total_params(infos),
+        "calc_macs": architecture.total_macs(infos),
+        "calc_memory": architecture.total_memory(input_shape, infos),
+        "calc_input_memory": activation_bytes(input_shape),
+        "calc_preset": matching_preset(state),
+        "presets": preset_links(state),
         "error": None,
         "calc_error": None,
     }
@@ -111,9 +182,11 @@ def error_context(request, error, messages: list[str]) -> dict:
     """The whole page with the message in place, the forms keeping what the user typed: a
     calculator mistake (422) next to the calculator, under the pipeline it does not touch."""
     context = {**page_context(), "state": PipelineFields(), "pipeline": None, "calc_rows": None,
-               "upload": None, "error": None, "calc_error": None}  # fmt: skip
+               "upload": None, "error": None, "calc_error": None,
+               "presets": preset_links(PipelineFields())}  # fmt: skip
     if error.status == 422:
         state = PipelineFields.parse(request.query_params)
+        context["presets"] = preset_links(state)
         context |= pipeline_context(state, media_of(request))
         context["calc_error"] = messages
     else:
