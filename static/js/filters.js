@@ -55,3 +55,48 @@ document.addEventListener("keydown", (event) => {
     explainAt(img, clamp(row + dr, 0, outH - 1), clamp(col + dc, 0, outW - 1));
   }
 });
+
+// Backward mode: a dL/dkernel entry or a dL/dinput pixel, clicked, lists the products behind it.
+function explainGradient(fields) {
+  const form = document.getElementById("controls");
+  if (!form) return;
+  for (const [name, value] of Object.entries(fields)) {
+    if (form.elements[name]) form.elements[name].value = value;
+  }
+  form.requestSubmit();
+}
+
+document.addEventListener("click", (event) => {
+  const cell = event.target.closest("button.kgrad-cell");
+  if (cell) {
+    explainGradient({ kc: cell.dataset.c, ki: cell.dataset.i, kj: cell.dataset.j });
+    return;
+  }
+  const img = event.target.closest("img.grad-input");
+  if (!img) return;
+  const box = img.getBoundingClientRect();
+  const inH = Number(img.dataset.inH);
+  const inW = Number(img.dataset.inW);
+  const col = clamp(Math.floor(((event.clientX - box.left) / box.width) * inW), 0, inW - 1);
+  const row = clamp(Math.floor(((event.clientY - box.top) / box.height) * inH), 0, inH - 1);
+  explainGradient({ xc: img.dataset.channel, xi: row, xj: col });
+});
+
+// On a focused dL/dinput image: Enter explains its centre, the arrow keys move the pixel.
+document.addEventListener("keydown", (event) => {
+  const img = event.target.closest && event.target.closest("img.grad-input");
+  const form = document.getElementById("controls");
+  if (!img || !form || !form.elements["xi"]) return;
+  const inH = Number(img.dataset.inH);
+  const inW = Number(img.dataset.inW);
+  if (event.key === "Enter") {
+    event.preventDefault();
+    explainGradient({ xc: img.dataset.channel, xi: Math.floor(inH / 2), xj: Math.floor(inW / 2) });
+  } else if (event.key in STEPS) {
+    event.preventDefault();
+    const [dr, dc] = STEPS[event.key];
+    const row = Number(form.elements["xi"].value || Math.floor(inH / 2));
+    const col = Number(form.elements["xj"].value || Math.floor(inW / 2));
+    explainGradient({ xc: img.dataset.channel, xi: clamp(row + dr, 0, inH - 1), xj: clamp(col + dc, 0, inW - 1) });
+  }
+});

@@ -23,3 +23,19 @@ class FilterFields(BankFields):
     load: str | None = field(None, N_("Start from"), in_query=False)
     # A row typed without its column stays in the form (the pixel is explained once both are
     # there: views.explain), so "type a position" can be done one box at a time.
+    # Backward mode (app.labs.filters.backward): the output gradient dL/dy, and the dL/dkernel
+    # entry and dL/dinput pixel whose products are listed (clamped to the kernel and image).
+    grad: Literal["off", "ones", "pixel", "map"] = field(
+        "off", N_("Output gradient"), invalid=N_("Unknown output gradient '%(name)s'.")
+    )
+    kc: int | None = field(None, N_("Kernel channel"), ge=0, le=2)
+    ki: int | None = field(None, N_("Kernel row"), ge=0, le=LIMITS.max_kernel - 1)
+    kj: int | None = field(None, N_("Kernel column"), ge=0, le=LIMITS.max_kernel - 1)
+    xc: int | None = field(None, N_("Input channel"), ge=0, le=2)
+    xi: int | None = field(None, N_("Input row"), ge=0, le=MAX_POSITION)
+    xj: int | None = field(None, N_("Input column"), ge=0, le=MAX_POSITION)
+
+    def omitted(self) -> set[str]:
+        # Backward mode off: its fields stay out of the URL, which is then as it always was.
+        backward = {"grad", "kc", "ki", "kj", "xc", "xi", "xj"} if self.grad == "off" else set()
+        return super().omitted() | backward

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.config import LIMITS
-from app.labs.filters import views
+from app.labs.filters import backward, views
 from app.labs.filters.fields import FilterFields
 from app.media import filterbank
 from app.media.cache import cached_bytes
@@ -29,7 +29,7 @@ CACHE = {"Cache-Control": "private, max-age=3600"}
 
 
 class ImageView(Fields):
-    view: Literal["input", "map", "clip", "partial", "other-op"] = field(
+    view: Literal["input", "map", "clip", "partial", "other-op", "grad-out", "grad-input"] = field(
         "map", N_("Image view"), status=404, invalid=N_("Unknown image view '%(name)s'.")
     )
     index: int = field(0, N_("Feature map"), ge=0, le=LIMITS.max_bank - 1, status=422)
@@ -72,6 +72,8 @@ def _image_pixels(fields: FilterFields, shown: ImageView, media) -> np.ndarray:
         # The same settings under the other operation, for the correlation/convolution comparison.
         fields.op = "convolve" if fields.op == "correlate" else "correlate"
     result = filterbank.compute(fields, media)
+    if shown.view in ("grad-out", "grad-input"):
+        return backward.image_pixels(fields, result, media, shown.view, shown.channel)
     index = min(shown.index, len(result.maps) - 1)
     if shown.view == "input":
         pixels = clipped_grey(result.image.transpose(1, 2, 0))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.config import LIMITS
+from app.labs.filters import backward
 from app.labs.filters.fields import FilterFields
 from app.media import filterbank
 from app.media.filterbank import FilterResult, format_kernel_text, named_kernel, parse_kernel_text
@@ -24,6 +25,7 @@ def page_context() -> dict:
 
 def lab_context(fields: FilterFields, media) -> dict:
     result = filterbank.compute(fields, media)
+    backward_view = backward.context(fields, result, media)  # clamps its cells before the form
     return {
         "state": fields,
         "form": fields.form(),
@@ -34,6 +36,7 @@ def lab_context(fields: FilterFields, media) -> dict:
         "upload": media.uploads.get(fields.upload) if fields.upload else None,
         "error": None,
         "custom_preview": custom_preview(fields),
+        "backward": backward_view,
     }
 
 

@@ -36,6 +36,11 @@ class PoolFields(BankFields):
     row: int | None = field(None, N_("Row"), alias="prow", ge=0, le=MAX_POSITION)
     col: int | None = field(None, N_("Column"), alias="pcol", ge=0, le=MAX_POSITION)
     map_index: int = field(0, N_("Feature map"), alias="m", ge=0, le=LIMITS.max_bank - 1)
+    # Backward mode (app.labs.pooling.backward): the output gradient dL/dy sent back.
+    pool_grad: Literal["off", "ones", "cell", "map"] = field(
+        "off", N_("Output gradient"), alias="pgrad",
+        invalid=N_("Unknown output gradient '%(name)s'."),
+    )  # fmt: skip
 
     @model_validator(mode="before")
     @classmethod
@@ -80,10 +85,12 @@ class PoolFields(BankFields):
         return self.pool_size if self.pool_stride is None else self.pool_stride
 
     def omitted(self) -> set[str]:
+        # Backward mode off: the URL is as it always was.
+        backward = {"pool_grad"} if self.pool_grad == "off" else set()
         if self.from_filters:
-            return super().omitted() | {"pool_res"}
+            return super().omitted() | {"pool_res"} | backward
         bank = set(BankFields.model_fields) - {"sample", "upload", "source"}
-        return bank | {"map_index"}
+        return bank | {"map_index"} | backward
 
     def items(self) -> list[tuple[str, str]]:
         """The lab's own fields first when a Filters-lab map rides along, then that map's."""

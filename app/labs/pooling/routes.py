@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.labs.pooling import views
+from app.labs.pooling import backward, views
 from app.labs.pooling.fields import PoolFields
 from app.media.cache import cached_bytes
 from app.media.deps import Media
@@ -28,7 +28,7 @@ TOO_THIN = N_("This view needs a map of at least %(size)s×%(size)s pixels.")
 
 
 class PoolImage(Fields):
-    view: Literal["input", "winners", "pooled", "shrink", "inv"] = field(
+    view: Literal["input", "winners", "pooled", "shrink", "inv", "grad-out", "grad-input"] = field(
         "pooled", N_("Image view"), status=404, invalid=UNKNOWN_VIEW
     )
     method: Literal[views.SHRINK_METHODS] = field(
@@ -70,6 +70,8 @@ def pooling_image(
 
 def _image_pixels(fields: PoolFields, shown: PoolImage, media) -> np.ndarray:
     result = views.compute(fields, media)
+    if shown.view in ("grad-out", "grad-input"):
+        return backward.image_pixels(fields, result, media, shown.view)
     if shown.view == "input":
         return colour_map(result.source_map)
     if shown.view == "pooled":

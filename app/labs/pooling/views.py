@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.config import LIMITS
+from app.labs.pooling import backward
 from app.labs.pooling.fields import RESOLUTIONS, PoolFields
 from app.media import filterbank
 from app.media.images import grey, resize_to
@@ -258,6 +259,7 @@ def page_context() -> dict:
 def lab_context(state: PoolFields, media, gettext, numbers: Numbers) -> dict:
     result = compute(state, media)
     explanation = explain_cell(state, result)
+    backward_view = backward.context(state, result, media, explanation)
     near = (explanation.rows[0], explanation.cols[0]) if explanation else None
     shrink = shrink_comparison(result, near)
     experiment = invariance(state, media)
@@ -292,6 +294,7 @@ def lab_context(state: PoolFields, media, gettext, numbers: Numbers) -> dict:
         "upload": media.uploads.get(state.upload) if state.upload else None,
         "filters_fields": state.filters_items() if state.from_filters else [],
         "error": None,
+        "backward": backward_view,
     }
 
 
