@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "HALF_POWER", "KernelGains", "TheoremCheck", "classify", "dilate", "dtft",
-    "frequencies_2d", "kernel_gains", "magnitude_db", "response_1d", "response_2d",
+    "HALF_POWER", "Gains", "KernelGains", "TheoremCheck", "classify", "dilate", "dtft",
+    "frequencies_2d", "gains_1d", "kernel_gains", "magnitude_db", "response_1d", "response_2d",
     "response_size", "theorem_check", "theorem_error",
 ]  # fmt: skip
 
@@ -105,15 +105,36 @@ def magnitude_db(values, floor_db: float = -120.0) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Gains:
+    """What a 1-D response does, in numbers (gains are magnitudes |H|), and the kind it makes."""
+
+    zero: float  # at zero frequency: |Σ h|, what happens to a constant
+    highest: float  # at the highest frequency, 0.5 cycles per sample (+1, −1, +1, …)
+    peak: float  # the largest gain
+    peak_at: float  # where it is, in cycles per sample
+    lowest: float  # the smallest gain
+    kind: str  # "low-pass", "high-pass", "band-pass", "band-stop", "all-pass" or "zero"
+
+
+@dataclass(frozen=True)
 class KernelGains:
-    """What a response does, in numbers. Gains are magnitudes |H|."""
+    """What a 2-D response does. Along x (waves that change across the columns only, vertical
+    stripes: fy = 0) a kernel acts as the 1-D kernel of its column sums; along y (fx = 0,
+    horizontal stripes), as its row sums. Each axis gets its own kind: Sobel x is band-pass
+    along x and passes nothing along y."""
 
     zero: float  # at zero frequency: |Σ kernel|, what happens to a flat area
-    highest: float  # the largest gain at the highest frequency (0.5 cycles per sample/pixel)
+    highest: float  # the largest gain on the grid's edge, |fx| = 0.5 or |fy| = 0.5
     peak: float  # the largest gain anywhere
-    peak_at: tuple[float, ...]  # where it is: (fy, fx) in cycles/pixel, or (f,) for 1-D
+    peak_at: tuple[float, float]  # where it is: (fy, fx) in cycles/pixel
     lowest: float  # the smallest gain anywhere
-    kind: str  # "low-pass", "high-pass", "band-pass", "band-stop", "all-pass" or "zero"
+    along_x: Gains
+    along_y: Gains
+
+    @property
+    def kind(self) -> str:
+        """The axes' kind when they agree, else "mixed"."""
+        return self.along_x.kind if self.along_x.kind == self.along_y.kind else "mixed"
 
 
 def classify(zero: float, highest: float, peak: float, lowest: float) -> str:
@@ -134,20 +155,23 @@ def classify(zero: float, highest: float, peak: float, lowest: float) -> str:
     return "band-pass"
 
 
+def gains_1d(h, n: int | None = None) -> Gains:
+    """The gains of h (M,) on an even n-point grid (at least 256 and 2M), so that its last bin
+    is exactly the highest frequency, 0.5 cycles per sample."""
+    h = np.asarray(h, dtype=np.float64)
+    n = max(n or 0, 2 * h.size, 256)
+    n += n % 2
+    freqs, response = response_1d(h, n)
+    gains = np.abs(response)
+    top = int(np.argmax(gains >= gains.max() * (1 - 1e-9)))  # the first of near-ties
+    zero, highest, peak, lowest = (float(g) for g in (gains[0], gains[-1], gains[top], gains.min()))
+    return Gains(zero, highest, peak, float(freqs[top]), lowest,
+                 classify(zero, highest, peak, lowest))  # fmt: skip
+
+
 def kernel_gains(kernel, size: int | None = None) -> KernelGains:
-    """The gains of a 2-D kernel (K, K'), or of a 1-D one (M,) on an n = size grid. For 2-D,
-    "highest frequency" is the outer edge of the grid: a pattern that flips sign every pixel
-    along x or along y (|fx| = 0.5 or |fy| = 0.5)."""
+    """The gains of a 2-D kernel (K, K') on its size×size grid, and along each axis."""
     kernel = np.asarray(kernel, dtype=np.float64)
-    if kernel.ndim == 1:
-        n = max(size or 0, 2 * kernel.size, 256)
-        n += n % 2  # even: the last bin is exactly the Nyquist frequency
-        freqs, response = response_1d(kernel, n)
-        gains = np.abs(response)
-        top = int(np.argmax(gains))
-        return KernelGains(float(gains[0]), float(gains[-1]), float(gains[top]),
-                           (float(freqs[top]),), float(gains.min()),
-                           classify(gains[0], gains[-1], gains[top], gains.min()))  # fmt: skip
     gains = np.abs(response_2d(kernel, size))
     n = gains.shape[0]
     freqs = frequencies_2d(n)
@@ -155,11 +179,10 @@ def kernel_gains(kernel, size: int | None = None) -> KernelGains:
     highest = float(max(gains[0].max(), gains[:, 0].max()))
     zero = float(gains[n // 2, n // 2])
     a, b = _peak(gains)
-    peak = float(gains[a, b])
     # −0.5 and +0.5 cycles/pixel are the same wave; +0.5 reads better.
     at = tuple(abs(float(f)) if abs(f) == 0.5 else float(f) + 0.0 for f in (freqs[a], freqs[b]))
-    return KernelGains(zero, highest, peak, at, float(gains.min()),
-                       classify(zero, highest, peak, float(gains.min())))  # fmt: skip
+    along_x, along_y = gains_1d(kernel.sum(axis=0), n), gains_1d(kernel.sum(axis=1), n)
+    return KernelGains(zero, highest, float(gains[a, b]), at, float(gains.min()), along_x, along_y)
 
 
 def _peak(gains: np.ndarray) -> tuple[int, int]:

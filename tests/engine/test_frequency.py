@@ -96,7 +96,16 @@ def test_sobel_x_is_band_pass_with_zero_gain_at_zero_frequency():
         0, abs=1e-12
     )
     assert gains.peak == pytest.approx(8.0) and gains.peak_at == (0.0, 0.25)
-    assert gains.kind == "band-pass"
+    # Along x it acts as its column sums [−4 0 4]: band-pass; along y as its row sums [0 0 0].
+    assert gains.along_x.kind == "band-pass" and gains.along_x.peak == pytest.approx(8.0)
+    assert gains.along_y.kind == "zero" and gains.kind == "mixed"
+
+
+def test_a_one_row_blur_is_low_pass_along_x_and_all_pass_along_y():
+    gains = frequency.kernel_gains(np.array([[1.0, 1.0, 1.0]]) / 3)
+    assert gains.along_x.kind == "low-pass" and gains.along_x.highest == pytest.approx(1 / 3)
+    assert gains.along_y.kind == "all-pass" and gains.along_y.lowest == pytest.approx(1.0)
+    assert gains.kind == "mixed"
 
 
 @pytest.mark.parametrize(
@@ -106,7 +115,9 @@ def test_sobel_x_is_band_pass_with_zero_gain_at_zero_frequency():
         ("laplacian", 0.0, 8.0, "high-pass"),  # −4 + 2cos + 2cos: 8 at (0.5, 0.5)
         ("sharpen", 1.0, 9.0, "high-pass"),  # 5 − 2cos − 2cos: 1 at 0, 9 at (0.5, 0.5)
         ("outline", 0.0, 12.0, "high-pass"),
-        ("prewitt_y", 0.0, 2.0, "band-pass"),
+        ("box_blur", 1.0, 1 / 3, "low-pass"),
+        ("emboss", 1.0, 5**0.5, "band-pass"),  # 1 at zero frequency, 7.1 near (0.14, 0.16)
+        ("prewitt_y", 0.0, 2.0, "mixed"),  # nothing along x, band-pass along y
     ],
 )
 def test_named_kernels_gains_and_kind(name, zero, highest, kind):
@@ -157,7 +168,7 @@ def test_difference_is_two_sine_pi_f():
     freqs, response = frequency.response_1d(signals.difference_ir(), 512, rate)
     np.testing.assert_allclose(np.abs(response), np.abs(2 * np.sin(np.pi * freqs / rate)),
                                atol=1e-12)  # fmt: skip
-    gains = frequency.kernel_gains(signals.difference_ir())
+    gains = frequency.gains_1d(signals.difference_ir())
     assert gains.zero == 0 and gains.highest == pytest.approx(2) and gains.kind == "high-pass"
 
 
@@ -166,7 +177,8 @@ def test_moving_average_is_a_sinc_with_zeros_at_multiples_of_rate_over_width():
     freqs, response = frequency.response_1d(signals.moving_average_ir(width), 1024, rate)
     np.testing.assert_allclose(np.abs(response), dirichlet(freqs / rate, width), atol=1e-12)
     assert abs(response[np.searchsorted(freqs, rate / width)]) < 1e-12  # 2000 Hz
-    assert frequency.kernel_gains(signals.moving_average_ir(width)).kind == "low-pass"
+    gains = frequency.gains_1d(signals.moving_average_ir(width))
+    assert gains.kind == "low-pass" and gains.zero == pytest.approx(1) and gains.highest < 1e-12
 
 
 def test_echo_is_a_comb_between_one_over_one_plus_and_one_over_one_minus_decay():

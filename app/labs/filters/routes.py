@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.config import LIMITS
 from app.labs.filters import backward, views
 from app.labs.filters.fields import FilterFields
+from app.labs.filters.frequency import FrequencyView, response_pixels
 from app.media import filterbank
 from app.media.cache import cached_bytes
 from app.media.deps import Media
@@ -87,6 +88,22 @@ def _image_pixels(fields: FilterFields, shown: ImageView, media) -> np.ndarray:
     channel_values = result.partials[index]
     # One scale for the three channels, so their sizes can be compared by eye.
     return diverging_rgb(channel_values[shown.channel], symmetric_limit(channel_values))
+
+
+@router.get("/filters/frequency.png")
+def filters_frequency(
+    request: Request,
+    fields: Annotated[FilterFields, Query()],
+    shown: Annotated[FrequencyView, Query()],
+    media: Media,
+) -> Response:
+    """A kernel's gain at each frequency (app.labs.filters.frequency)."""
+
+    def draw() -> bytes:
+        return png_bytes(response_pixels(fields, filterbank.compute(fields, media), shown))
+
+    data = cached_bytes(media.results, f"png:filters-frequency:{request.url.query}", draw)
+    return Response(data, media_type="image/png", headers=CACHE)
 
 
 @router.post("/filters/upload", response_class=HTMLResponse)

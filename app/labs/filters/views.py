@@ -8,6 +8,7 @@ import numpy as np
 from app.config import LIMITS
 from app.labs.filters import backward
 from app.labs.filters.fields import FilterFields
+from app.labs.filters.frequency import frequency_context
 from app.media import filterbank
 from app.media.filterbank import FilterResult, format_kernel_text, named_kernel, parse_kernel_text
 from app.media.samples import SAMPLES
@@ -36,6 +37,7 @@ def lab_context(fields: FilterFields, media) -> dict:
         "upload": media.uploads.get(fields.upload) if fields.upload else None,
         "error": None,
         "custom_preview": custom_preview(fields),
+        **frequency_context(fields, result),
         "backward": backward_view,
     }
 

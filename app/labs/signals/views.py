@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from app.labs.signals import fields, sound, video
+from app.labs.signals import fields, frequency, sound, video
 from app.labs.signals.clips import CLIPS, IR_TYPES, VIDEO_KERNEL_TITLES, VIDEOS
 from app.labs.signals.fields import SlideFields, SoundFields, VideoFields
 from app.web.errors import UserError, from_engine_error
@@ -31,6 +31,7 @@ def part_context(part: str, state, uploads, results, static_dir, gettext, number
             "charts": sound.sound_charts(state, result, gettext, numbers),
             "echo_terms": sound.echo_terms(state, result),
             "twod": sound.two_d(state),
+            **frequency.sound_frequency(state, result, results, gettext, numbers),
         }
     if part == "slide":
         return {"step": signals.slide_step(state.signal, state.kernel, state.position)}
