@@ -143,10 +143,10 @@ def _filters_and_groups(index: int, spec: LayerSpec, channels: int) -> tuple[int
         if spec.multiplier < 1 or filters > MAX_CHANNELS:
             raise _refuse(
                 N_(
-                    "Layer %(n)s (%(text)s): %(c)s channels times the multiplier %(m)s must "
-                    "make 1 to %(max)s filters."
+                    "Layer %(n)s (%(text)s): input channels × multiplier = %(c)s × %(m)s = "
+                    "%(f)s filters; a convolution has 1 to %(max)s."
                 ),
-                index, spec, c=channels, m=spec.multiplier, max=MAX_CHANNELS,
+                index, spec, c=channels, m=spec.multiplier, f=filters, max=MAX_CHANNELS,
             )  # fmt: skip
         return filters, groups
     filters, groups = spec.filters, spec.groups

@@ -28,7 +28,8 @@ class NetPreset:
     input_shape: str
     arch: str
     params: int  # published parameter count
-    macs: float  # published multiply-adds for one image (the block's: worked out by hand)
+    macs: float  # multiply-adds for one image
+    macs_published: bool = True  # False: no published figure, worked out by hand
 
 
 def _vgg_stage(filters: int, convs: int) -> list[str]:
@@ -74,5 +75,6 @@ RESNET_BLOCK = NetPreset(
     "conv 64 3x3 pad 1 nobias, batchnorm, relu, conv 64 3x3 pad 1 nobias, batchnorm, add 0, relu",
     params=73_984,
     macs=2 * 56 * 56 * 64 * 64 * 9,  # two 3×3 convolutions over 56×56 outputs
+    macs_published=False,
 )
 PRESETS = {preset.key: preset for preset in (ALEXNET, VGG16, RESNET_BLOCK)}

@@ -132,6 +132,13 @@ def test_preset_links_reproduce_the_published_counts(client, name, params, macs)
     assert re.search(rf'data-testid="calc-total-macs" data-value="{macs}"', html)
     published = re.search(r'data-testid="calc-published">([^<]+)<', html).group(1)
     assert f"{params} parameters" in published
+    expected = {"AlexNet": "and 0.71\u00a0G multiply-adds at 3×224×224",
+                "VGG-16": "and 15.47\u00a0G multiply-adds at 3×224×224",
+                "ResNet basic block": "which are 2 × 56·56·64·64·9"}  # fmt: skip
+    assert expected[name] in published
+    assert (
+        f"This table: {params} parameters" in published and f"{macs:,} multiply-adds" in published
+    )
 
 
 def test_calculator_describes_the_new_convolutions(client):
