@@ -78,7 +78,7 @@ def _features(model, x, indices: list[int], batch: int) -> list[np.ndarray]:
 def _mahalanobis(features: np.ndarray, means: np.ndarray, precision: np.ndarray) -> np.ndarray:
     """(N, D) -> (N,) the distance to the nearest of the K means, under `precision`."""
     diff = features[:, None, :] - means[None, :, :]  # (N, K, D)
-    squared = np.einsum("nkd,de,nke->nk", diff, precision, diff)
+    squared = np.einsum("nkd,nkd->nk", diff @ precision, diff)  # one matmul, not N·K·D² loops
     return np.sqrt(np.maximum(squared, 0.0).min(axis=1))
 
 

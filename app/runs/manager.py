@@ -226,7 +226,7 @@ class RunManager:
             old += [run_id for run_id, _ in oldest]
         for run_id in dict.fromkeys(old):
             run = record.load(self.store, run_id)
-            parts = ("", "state", "control", "name")
+            parts = ("", "state", "control", "name", "evaluation")
             self.store.delete(*(record.key(run_id, part) for part in parts))
             self.store.zrem("finished", run_id)
             self.store.zrem("runs", run_id)

@@ -113,3 +113,15 @@
     if (box.bottom < 80 || box.top > window.innerHeight - 80) panel.scrollIntoView({ block: "nearest" });
   });
 })();
+
+// Try it yourself: a new softmax temperature asks for the same picture's prediction again, once
+// there is a picture to predict (a drawing or a chosen file); before that, Predict sends it.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.name !== "temperature") return;
+  const form = input.form;
+  if (!form || form.id !== "predict-form") return;
+  const drawing = form.querySelector("#drawing-data");
+  const file = form.querySelector('input[type="file"]');
+  if ((drawing && drawing.value) || (file && file.files && file.files.length)) form.requestSubmit();
+});

@@ -19,6 +19,7 @@ from engine.schedules import SCHEDULES
 from engine.train import DEFAULT_LR
 
 PRESETS = ("lenet", "tiny", "mlp", "custom")
+TEMPERATURES = (0.25, 10.0)  # the softmax temperature's range: sharper ... flatter
 DIGIT_SIZES = (8, 16, 28)
 AUGMENTATIONS = ("shift", "rotate", "scale", "flip", "noise")
 # What the layer editor's "add" menu puts in, as shape-calculator text.
@@ -109,6 +110,16 @@ class TrainFields(Fields):
             "seed": self.seed,
             "augment_options": {name: True for name in self.augment},
         }
+
+
+class ConfidenceFields(Fields):
+    """The softmax temperature a prediction is shown at (1: the plain softmax)."""
+
+    temperature: float = field(1.0, N_("Temperature"), ge=TEMPERATURES[0], le=TEMPERATURES[1],
+                               status=422)  # fmt: skip
+
+    def omitted(self) -> set[str]:
+        return {"temperature"} if self.temperature == 1.0 else set()
 
 
 def layer_list(arch: str) -> list[str]:

@@ -14,7 +14,7 @@ from starlette.datastructures import QueryParams, UploadFile
 from app.labs.training import attribution, views
 from app.labs.training.drawing import drawing_bytes
 from app.labs.training.export import export_code
-from app.labs.training.fields import TrainFields
+from app.labs.training.fields import ConfidenceFields, TrainFields
 from app.media.cache import cached_bytes
 from app.media.deps import Results, Uploads
 from app.media.uploads import buffered_form
@@ -158,19 +158,32 @@ def run_filters(run: ImageRun) -> Response:
 # --- look inside ---------------------------------------------------------------------------------
 
 
+def _inside_context(request, run, results, runs, uploads, shown, temperature: float,
+                    templates, gettext, drawn=None) -> dict:  # fmt: skip
+    """Everything "look inside" shows. The test-set evaluation is read from the store, or
+    computed once for the run and kept there: its weights never change."""
+    views.run_evaluation(run, results, runs)
+    context = attribution.inside_context(run, results, uploads, shown, drawn)
+    image = views.run_data(run).x_test[context["sample"]]
+    return context | views.confidence_context(run, results, image, temperature, gettext,
+                                              templates.numbers(request))  # fmt: skip
+
+
 @router.get("/train/runs/{run_id}/inside", response_class=HTMLResponse)
 def run_inside(
     request: Request, run: ImageRun, shown: Annotated[attribution.AttributionFields, Query()],
-    templates: Templates, results: Results, uploads: Uploads,
+    shown_at: Annotated[ConfidenceFields, Query()], templates: Templates, results: Results,
+    uploads: Uploads, runs: Runs, gettext: Gettext,
 ) -> Response:  # fmt: skip
-    context = attribution.inside_context(run, results, uploads, shown)
+    context = _inside_context(request, run, results, runs, uploads, shown, shown_at.temperature,
+                              templates, gettext)  # fmt: skip
     return templates.page(request, "training/inside_page.html", "training/_inside.html", context)
 
 
 @router.get("/train/runs/{run_id}/attribution", response_class=HTMLResponse)
 def run_attribution(
     request: Request, run: ImageRun, shown: Annotated[attribution.AttributionFields, Query()],
-    templates: Templates, results: Results, uploads: Uploads,
+    templates: Templates, results: Results, uploads: Uploads, runs: Runs, gettext: Gettext,
 ) -> Response:  # fmt: skip
     """One input's attribution maps: the section alone for htmx, else the inside page with it."""
     section = attribution.section(run, results, uploads, shown,
@@ -178,7 +191,8 @@ def run_attribution(
     context = {"attr": section}
     if not is_htmx(request):
         drawn = section if shown.input_id else None
-        context |= attribution.inside_context(run, results, uploads, shown, drawn)
+        context |= _inside_context(request, run, results, runs, uploads, shown, 1.0, templates,
+                                   gettext, drawn)  # fmt: skip
     return templates.page(request, "training/inside_page.html", "training/_attribution.html",
                           context)  # fmt: skip
 
@@ -218,14 +232,19 @@ def run_layer(run: ImageRun, shown: Annotated[LayerMap, Query()], results: Resul
 
 @router.post("/train/runs/{run_id}/predict", response_class=HTMLResponse)
 async def run_predict(
-    request: Request, run: ImageRun, templates: Templates, results: Results, uploads: Uploads
-) -> Response:
+    request: Request, run: ImageRun, templates: Templates, results: Results, uploads: Uploads,
+    runs: Runs,
+) -> Response:  # fmt: skip
     form = await buffered_form(request)
+    temperature = ConfidenceFields.parse(form).temperature  # a mistake is told before the work
     upload = form.get("image")
     data = await upload.read() if isinstance(upload, UploadFile) else None
     drawing = form.get("drawing")
     picture = drawing_bytes(data, drawing if isinstance(drawing, str) else "")
     context = await run_in_threadpool(views.predict_context, run, results, picture)
+    await run_in_threadpool(views.run_evaluation, run, results, runs)  # kept with the run
+    context |= await run_in_threadpool(views.confidence_context, run, results, context["image"],
+                                       temperature)  # fmt: skip
     context["attribution"] = await run_in_threadpool(attribution.for_drawing, run, results,
                                                      uploads, context["image"])  # fmt: skip
     return templates.response(request, "training/_prediction.html", context)
@@ -264,6 +283,9 @@ def compare_runs(
     if len(ids) < 2:
         raise UserError(N_("Choose at least two runs to compare."))
     chosen = [views.image_run(runs, run_id) for run_id in ids]
+    for run in chosen:  # their shifted accuracies are kept with each run
+        if run.has_state:
+            views.run_evaluation(run, results, runs)
     context = views.compare_context(
         chosen, results, gettext, templates.numbers(request), request.url.query
     )

@@ -11,9 +11,9 @@ import numpy as np
 from starlette.datastructures import QueryParams
 
 from app.config import LIMITS
-from app.labs.training import titles
+from app.labs.training import confidence, titles
 from app.labs.training.drawing import prepare_drawing
-from app.labs.training.fields import DIGIT_SIZES, TrainFields, layer_list
+from app.labs.training.fields import DIGIT_SIZES, TEMPERATURES, TrainFields, layer_list
 from app.labs.training.worker import augmenter_for
 from app.media.cache import model_nbytes
 from app.runs.deps import find_run, runs_of
@@ -28,17 +28,16 @@ from app.web.png import colour_map, diverging_rgb, png_data_uri
 from engine import architecture, builder
 from engine.augment import Augmenter
 from engine.datasets import Dataset, load_dataset
-from engine.edgenet import shift_image
 from engine.losses import softmax
 from engine.model import Sequential
 
 GALLERY = 24  # misclassified examples shown
 RECENT_RUNS = 8
-SHIFTS = (0, 1, 2, 3, 4)
 # What the templates read about the lab's choices, under one name.
 LAB = SimpleNamespace(
     **{name: getattr(titles, name) for name in dir(titles) if name.endswith("_TITLES")},
     DIGIT_SIZES=DIGIT_SIZES, MAX_BATCH=LIMITS.max_batch, MAX_EPOCHS=LIMITS.max_epochs,
+    TEMPERATURES=TEMPERATURES,
     layer_list=layer_list,
 )  # fmt: skip
 
@@ -209,30 +208,22 @@ def sample_layers(run: Run, results, sample: int):
     )  # fmt: skip
 
 
-def confusion(model: Sequential, data) -> tuple[np.ndarray, np.ndarray]:
-    """(classes, classes) counts, rows = true label, columns = prediction; and the predictions."""
-    predictions = model.predict(data.x_test).argmax(axis=1)
-    classes = len(data.class_names)
-    matrix = np.zeros((classes, classes), dtype=int)
-    np.add.at(matrix, (data.y_test, predictions), 1)
-    return matrix, predictions
-
-
-def shifted_accuracy(model: Sequential, data, shifts=SHIFTS) -> list[float]:
-    """Test accuracy when every test image is moved s pixels to the right."""
-    scores = []
-    for s in shifts:
-        moved = shift_image(data.x_test, s, 0) if s else data.x_test
-        scores.append(float((model.predict(moved).argmax(axis=1) == data.y_test).mean()))
-    return scores
+def run_evaluation(run: Run, results, runs=None) -> confidence.Evaluation:
+    """The test set's evaluation (confusion matrix, shifted accuracies, calibration, activation
+    statistics), computed once per finished run. With `runs` (the run manager) it is read from
+    or written to the store, so no web process computes it again; without, it comes from this
+    process's cache (a route that has `runs` asks first)."""
+    return confidence.evaluation(
+        run, results, lambda: (run_model(run, results)[0], run_data(run)), runs
+    )
 
 
 def inside_context(run: Run, results, sample: int) -> dict:
-    model, _ = run_model(run, results)
     data = run_data(run)
     sample = min(sample, len(data.x_test) - 1)
     layers, probabilities = sample_layers(run, results, sample)
-    matrix, predictions = confusion(model, data)
+    evaluation = run_evaluation(run, results)
+    predictions = evaluation.predictions
     wrong = np.flatnonzero(predictions != data.y_test)[:GALLERY]
     return {
         "traininglab": LAB,
@@ -243,11 +234,30 @@ def inside_context(run: Run, results, sample: int) -> dict:
         "boxes": [field_box(layer.info, data.x_test.shape[-2:]) for layer in layers],
         "probabilities": probabilities,
         "class_names": data.class_names,
-        "matrix": matrix,
+        "matrix": evaluation.matrix,
         "wrong": [(int(i), int(data.y_test[i]), int(predictions[i])) for i in wrong],
         "n_test": len(data.x_test),
-        "shifted": shifted_accuracy(model, data),
+        "shifted": evaluation.shifted,
     }
+
+
+def confidence_context(run: Run, results, image: np.ndarray, temperature: float, gettext=None,
+                       numbers: Numbers | None = None) -> dict:  # fmt: skip
+    """One (C, H, W) input's softmax at `temperature` and how familiar it looks; with `gettext`
+    and `numbers`, also the test set's reliability diagrams."""
+    model, infos = run_model(run, results)
+    evaluation = run_evaluation(run, results)
+    context = {
+        "confidence": confidence.input_confidence(model, infos, evaluation, image, temperature),
+        "temperature": temperature,
+        "trained_on": run.config["dataset"],
+        "traininglab": LAB,
+    }
+    if gettext is not None:
+        context["calibration"] = confidence.calibration_context(
+            evaluation, run_data(run).y_test, temperature, gettext, numbers
+        )
+    return context
 
 
 def predict_context(run: Run, results, picture: bytes) -> dict:
@@ -323,8 +333,8 @@ def compare_context(runs: list[Run], results, gettext, numbers: Numbers, query: 
     shifted = []
     for label, run in pairs:
         if run.has_state:
-            model, _ = run_model(run, results)
-            shifted.append(Series(label, list(SHIFTS), shifted_accuracy(model, run_data(run))))
+            kept = run_evaluation(run, results).shifted
+            shifted.append(Series(label, list(confidence.SHIFTS), kept))
     if shifted:
         charts.append(
             line_chart(shifted, gettext("shift of every test image (pixels to the right)"),
