@@ -25,7 +25,7 @@ from app.web.numbers import numbers_for
 from engine import builder, interpret
 from engine.losses import softmax
 from tests.app.conftest import HX
-from tests.app.test_portuguese_numbers import check as check_portuguese_numbers
+from tests.app.test_portuguese_numbers import english_numbers
 from tests.app.test_training import start, wait
 
 LENET_16 = "dataset=digits&size=16&preset=lenet&epochs=2&seed=0"
@@ -198,12 +198,19 @@ def test_portuguese_pages_write_the_numbers_their_way(lab):
         assert "Por que ela decidiu isso?" in page and "linha 2, coluna 3" in page
     finally:
         client.cookies.delete("lang")
-    for path in (
-        f"/train/runs/{run_id}/inside?sample={SAMPLE}&ig=1&map=occlusion&row=1&col=1",
+    # Every number of the section (the lab's other panels have their own tests), both inputs.
+    paths = (
+        f"/train/runs/{run_id}/attribution?sample={SAMPLE}&ig=1&map=occlusion&row=1&col=1",
         f"/train/runs/{run_id}/attribution?sample=5&target=2&map=saliency&row=8&col=8",
-    ):
-        check_portuguese_numbers(client, path)
-    client.cookies.delete("lang")
+    )
+    for path in paths:
+        pages = {}
+        for code in ("pt_BR", "en"):
+            client.cookies.set("lang", code)
+            pages[code] = client.get(path, headers=HX).text
+        client.cookies.delete("lang")
+        assert "Saliência |∂z/∂x|" in pages["pt_BR"]
+        assert english_numbers(pages["pt_BR"], pages["en"]) == [], path
 
 
 @pytest.mark.parametrize(
@@ -349,3 +356,11 @@ def test_concurrent_attributions_on_one_shared_model_are_each_right(lab):
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     assert failures == []
+
+
+def test_the_forms_blank_hidden_fields_are_no_cell_yet(lab):
+    client, run_id = lab
+    page = client.get(f"/train/runs/{run_id}/attribution?sample={SAMPLE}&input=&target=7&map="
+                      "&row=&col=", headers=HX)  # fmt: skip
+    assert page.status_code == 200, page.text[:300]
+    assert '<option value="7" selected>' in page.text and 'data-testid="attr-box"' not in page.text

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
 import numpy as np
+from pydantic import model_validator
 
 from app.labs.training import views
 from app.media.uploads import content_id, is_valid_upload_id
@@ -50,6 +51,13 @@ class AttributionFields(Fields):
     map: str | None = field(None, N_("Map"), max_length=20, status=404)
     row: int | None = field(None, N_("Row"), ge=0, le=MAX_CELL, status=422)
     col: int | None = field(None, N_("Column"), ge=0, le=MAX_CELL, status=422)
+
+    @model_validator(mode="after")
+    def _blank_is_none(self):
+        # A form sends its hidden fields blank before any cell has been clicked.
+        self.map = self.map or None
+        self.input_id = self.input_id or None
+        return self
 
     def omitted(self) -> set[str]:
         return {"sample"} if self.input_id else set()
