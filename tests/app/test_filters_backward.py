@@ -256,3 +256,18 @@ def test_portuguese_page_writes_the_backward_numbers_its_way(client):
     assert "Retropropagação pela convolução" in html
     total = re.search(r'data-testid="kernel-cell-total">([^<]+)<', html).group(1)
     assert "," in total and "." not in total
+
+
+@pytest.mark.parametrize(("width", "height"), [(14, 25), (2000, 60)])
+def test_tiny_and_banner_uploads_in_backward_mode(client, make_png, width, height):
+    response = client.post(
+        "/filters/upload", files={"image": ("pic.png", make_png(width, height), "image/png")},
+        data={"grad": "ones", "stride": "2", "f": "sobel_x"}, follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303 and "grad=ones" in response.headers["location"]
+    # Cells past the kernel and the image are clamped to their last row and column.
+    html = client.get(response.headers["location"] + "&ki=9&kj=9&xi=99999&xj=99999").text
+    assert 'data-testid="kernel-cell"' in html and 'data-testid="input-cell"' in html
+    assert "dL/dkernel at row 2, column 2:" in html
+    diffs = re.findall(r'<th scope="row">dL/d(?:kernel|input|b)</th><td>([^<]+)</td>', html)
+    assert len(diffs) == 3 and all(number(d) < 1e-9 for d in diffs)

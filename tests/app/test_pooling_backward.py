@@ -138,3 +138,16 @@ def test_a_bad_choice_is_refused_next_to_its_control(client):
     response = client.get("/pooling?sample=dot&pgrad=<i>up</i>", headers=HX_CONTROLS)
     assert response.status_code == 400
     assert "Unknown output gradient" in response.text and "<i>up</i>" not in response.text
+
+
+@pytest.mark.parametrize(("width", "height"), [(14, 25), (2000, 60)])
+def test_tiny_and_banner_uploads_in_backward_mode(client, make_png, width, height):
+    response = client.post(
+        "/pooling/upload", files={"image": ("pic.png", make_png(width, height), "image/png")},
+        data={"pgrad": "map", "ptype": "avg", "pres": "256"}, follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303 and "pgrad=map" in response.headers["location"]
+    html = client.get(response.headers["location"] + "&prow=99999&pcol=0").text
+    assert 'data-testid="pool-window-grad"' in html
+    check = re.search(r'data-testid="pool-layer-check">[^<]*is (\S+) \(computed now\)', html)
+    assert check and float(check.group(1)) < 1e-12

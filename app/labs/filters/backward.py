@@ -51,6 +51,15 @@ class BackwardResult:
     layer_diffs: tuple[float, float, float] | None
 
     @property
+    def layer_relative(self) -> tuple[float, float, float] | None:
+        """The differences as fractions of each gradient's largest value (float64 round-off is
+        about 1e-16 of it)."""
+        if self.layer_diffs is None:
+            return None
+        tops = (np.abs(self.kernel_grad).max(), np.abs(self.input_grad).max(), abs(self.bias_grad))
+        return tuple(d / t if t > 0 else d for d, t in zip(self.layer_diffs, tops, strict=True))
+
+    @property
     def nbytes(self) -> int:
         return self.dout.nbytes + self.kernel.nbytes * 2 + self.input_grad.nbytes
 
