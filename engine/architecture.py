@@ -324,7 +324,7 @@ def analyse(input_shape: tuple[int, int, int], specs: list[LayerSpec]) -> list[L
         _check_sides(index, spec, shape)
         shapes.append(shape)
         all_fields.append(fields)
-        infos.append(LayerInfo(index, spec, shape, fields=fields, **cost))
+        infos.append(LayerInfo(index, spec, shape, fields=fields, in_shape=shapes[-2], **cost))
     return infos
 
 

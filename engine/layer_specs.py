@@ -67,6 +67,7 @@ class LayerInfo:
     fields: tuple[Field, Field] = field(default_factory=tuple)
     macs: int = 0  # multiply-adds for one sample
     in_channels: int = 0
+    in_shape: tuple[int, ...] = ()  # per sample, what the layer receives
     groups: int = 1
     parts: tuple[Part, ...] = ()
 

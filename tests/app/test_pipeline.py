@@ -192,3 +192,22 @@ def test_new_layer_mistakes_in_place_with_the_text_kept(client, query, message):
     )
     assert fragment.status_code == 422
     assert 'data-control="arch"' in fragment.text and message in fragment.text
+
+
+def test_every_count_shows_its_arithmetic(client):
+    arch = "conv 8 3x3 groups 2, sepconv 16 3x3, deconv 4 4x4 stride 2 pad 1, batchnorm, dense 10"
+    html = client.get("/pipeline", params={"arch": arch, "input": "6x16x16"}).text
+    explained = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", block)).split("counted", 1)[1].strip()
+        for block in re.findall(r'<details class="calc-explain".*?</details>', html, re.S)
+    ]
+    assert explained == [
+        "parameters: 8·3·3·3 + 8 = 224 multiply-adds: 14·14·8·3·3·3 = 42,336",
+        "depthwise: 8·3·3 = 72; 12·12·8·3·3 = 10,368 pointwise: 8·16 + 16 = 144; "
+        "12·12·8·16 = 18,432",
+        # A transposed convolution: C·(F/g)·k·k weights, times every input position.
+        "parameters: 16·4·4·4 + 4 = 1,028 multiply-adds: 12·12·16·4·4·4 = 147,456",
+        "parameters: 2·4 = 8",
+        "parameters: 2304·10 + 10 = 23,050 multiply-adds: 2304·10 = 23,040",
+    ]
+    assert calc_cells(html, "calc-macs") == ["42336", "28800", "147456", "0", "23040"]

@@ -14,7 +14,7 @@ from app.media.samples import SAMPLES
 from app.web.errors import from_engine_error
 from app.web.i18n import N_
 from app.web.layers import PipelineLayer, dense_bars, field_box
-from engine import architecture, edgenet
+from engine import architecture, edgenet, layer_cost
 from engine.activations import relu
 from engine.errors import EngineError
 from engine.layer_cost import FLOAT32_BYTES, activation_bytes
@@ -128,6 +128,49 @@ def describe(info: architecture.LayerInfo) -> tuple[str, dict] | None:
     return None
 
 
+def _product(factors) -> str:
+    return "·".join(str(f) for f in factors)
+
+
+def explain(numbers, info: architecture.LayerInfo) -> list[tuple[str, str]]:
+    """(msgid of what is counted, its arithmetic with this layer's numbers) for the rows that
+    have parameters or multiply-adds: the formulas of the page's hint, filled in."""
+    spec, total = info.spec, numbers.integer
+    if spec.kind == "dense":
+        inputs = layer_cost.elements(info.in_shape)
+        return [
+            (N_("parameters"), f"{inputs}·{spec.units} + {spec.units} = {total(info.params)}"),
+            (N_("multiply-adds"), f"{inputs}·{spec.units} = {total(info.macs)}"),
+        ]
+    if spec.kind == "batchnorm":
+        return [(N_("parameters"), f"2·{info.shape[0]} = {total(info.params)}")]
+    if spec.kind == "sepconv":
+        (kh, kw), channels = spec.kernel, info.in_channels
+        depthwise, pointwise = info.parts
+        out = _product(info.shape[1:])
+        bias = f" + {info.shape[0]}" if spec.bias else ""
+        return [
+            (N_("depthwise"), f"{_product((channels, kh, kw))} = {total(depthwise.params)}; "
+                              f"{out}·{_product((channels, kh, kw))} = {total(depthwise.macs)}"),
+            (N_("pointwise"), f"{channels}·{info.shape[0]}{bias} = {total(pointwise.params)}; "
+                              f"{out}·{channels}·{info.shape[0]} = {total(pointwise.macs)}"),
+        ]  # fmt: skip
+    if spec.kind not in ("conv", "dwconv", "deconv"):
+        return []
+    (kh, kw), filters, groups = spec.kernel, info.shape[0], info.groups
+    if spec.kind == "deconv":  # C·(F/g)·k·k weights, one multiply-add each per input position
+        kernel = (info.in_channels, filters // groups, kh, kw)
+        positions = info.in_shape[1:]
+    else:  # F·(C/g)·k·k weights, one multiply-add each per output position
+        kernel = (filters, info.in_channels // groups, kh, kw)
+        positions = info.shape[1:]
+    bias = f" + {filters}" if spec.bias else ""
+    return [
+        (N_("parameters"), f"{_product(kernel)}{bias} = {total(info.params)}"),
+        (N_("multiply-adds"), f"{_product(positions)}·{_product(kernel)} = {total(info.macs)}"),
+    ]
+
+
 def matching_preset(state: PipelineFields):
     """The preset the calculator shows, if its text is one of them, as typed or as shipped."""
     typed = " ".join(state.arch.split()).lower()
@@ -148,7 +191,7 @@ def preset_links(state: PipelineFields) -> list[tuple[str, str]]:
 def page_context() -> dict:
     return {"samples": SAMPLES, "resolutions": RESOLUTIONS, "lenet5": LENET5,
             "max_thumbnails": MAX_THUMBNAILS, "dense_bars": dense_bars, "si": si_amount,
-            "describe": describe, "float32_bytes": FLOAT32_BYTES,
+            "describe": describe, "explain": explain, "float32_bytes": FLOAT32_BYTES,
             "part_names": PART_NAMES}  # fmt: skip
 
 
