@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     redis_url: str = ""
     store_blob_bytes: int = 1024 * MB  # decoded uploads kept in the store, oldest use first out
     upload_ttl_seconds: int = 6 * 3600  # an upload is kept this long after its last use
+    own_max_pictures_per_class: int = 200  # a student's own class, camera shots or uploads
 
     # --- runs, epochs and seconds ----------------------------------------------------------
     # Queue consumers (runs training at once) that the web app starts beside itself, in one child
@@ -94,6 +95,15 @@ class Settings(BaseSettings):
     max_reverb_ms: int = 3000
     max_gif_frames: int = 100
     max_optimizer_steps: int = 5000  # steps of the optimizer race
+
+    # --- classes (app.classroom) ------------------------------------------------------------
+    class_ttl_seconds: int = 4 * 3600  # a class and everything in it, from its start
+    max_class_students: int = 200  # students who may join one class
+    max_nickname: int = 30  # characters of a student's nickname
+    # Open event streams of one class in one web process (students' tabs and the projector).
+    max_class_connections: int = 400
+    class_poll_seconds: float = 0.2  # how often a web process looks for a class's changes
+    class_keepalive_seconds: float = 15.0  # a comment on an idle event stream, so proxies keep it
 
     # --- text lengths ----------------------------------------------------------------------
     max_kernel_text: int = 6000  # characters of a typed kernel
