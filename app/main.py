@@ -16,6 +16,10 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import home
+from app.classroom import routes as classroom_routes
+from app.classroom.bar import class_bar
+from app.classroom.classes import Classes
+from app.classroom.events import EventHub
 from app.config import Settings
 from app.labs import LABS
 from app.media.cache import HeavyWork, LRUBytesCache
@@ -35,6 +39,7 @@ from app.web.security import SecurityHeaders, check_origin, security_headers
 from app.web.templating import Templates
 
 VERSION = "0.1.0"
+SSE_VERSION = "2.2.4"  # static/vendor/htmx-ext-sse-<version>.min.js: following the teacher
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,9 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     local = LocalWorkers(settings) if settings.run_workers > 0 else None
     runs = RunManager(settings, store, local)
 
+    classes = Classes(store, settings.class_ttl_seconds, settings.max_class_students)
+    class_events = EventHub(classes, settings.class_poll_seconds, settings.max_class_connections)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        class_events.close()  # the classes' event streams end with the app
         runs.shutdown()  # the consumers this app started end with it
 
     # /docs and /redoc would load their scripts from a CDN: off, for a site that works offline.
@@ -62,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates.navigation = [(lab.path, lab.title) for lab in LABS]
     templates.add_global("owns_run", owner.owns)  # a run's controls show only to its owner
     templates.add_global("name_length", NAME_LENGTH)
+    templates.add_global("classroom", class_bar)  # the class bar of a browser in a class
+    templates.add_global("SSE_VERSION", SSE_VERSION)
     app.state.settings = settings
     app.state.templates = templates
     heavy = HeavyWork(settings.max_heavy_work)  # shared: decoding and computing alike
@@ -71,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.results = LRUBytesCache(settings.result_cache_bytes, heavy)
     app.state.runs = runs
+    app.state.classes = classes
+    app.state.class_events = class_events
 
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
@@ -79,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(home.router)
+    app.include_router(classroom_routes.router)
     for lab in LABS:
         app.include_router(lab.router)
     install_error_handlers(app, request_errors, place_mistake)
