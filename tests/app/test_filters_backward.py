@@ -133,6 +133,18 @@ def test_a_clicked_cell_lists_products_that_add_up_to_it(case):
             assert t.factor == result.bank[0, 0, t.at[0], t.at[1]]
 
 
+def test_one_pixel_gradient_lists_only_the_products_that_are_not_zero():
+    fields, result = setup(1, 8, 8, 3, 1, "same", 1, "zeros", grad="pixel")
+    fields.row, fields.col = 3, 4
+    back = backward.compute(fields, result, 0)
+    cell = backward.explain_kernel_cell(fields, result, back, 0, 0, 0)
+    assert cell.count == 64 and cell.nonzero == 1 and len(cell.terms) == 1
+    assert cell.terms[0].out == (3, 4) and cell.terms[0].at == (2, 3)  # o + (0, 0) − pad 1
+    pixel = backward.explain_input_cell(fields, result, back, 0, 3, 4)
+    assert pixel.count == 9 and [t.out for t in pixel.terms] == [(3, 4)]
+    assert pixel.total == pytest.approx(result.bank[0, 0, 1, 1])
+
+
 def test_a_pixel_the_stride_skips_has_no_terms():
     # Stride 3, valid, 2×2 kernel on 7 pixels: windows start at 0 and 3, so pixel 2 is never read.
     fields, result = setup(1, 7, 7, 2, 3, "valid", 1, "zeros", grad="ones")

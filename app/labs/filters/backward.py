@@ -207,7 +207,9 @@ class CellTerms:
 
 
 def _largest(terms: list[Term]) -> list[Term]:
-    return sorted(terms, key=lambda t: -abs(t.product))[:TOP_TERMS]
+    """The products worth reading: the non-zero ones, largest first (all, if every one is 0)."""
+    nonzero = [t for t in terms if t.product != 0] or terms
+    return sorted(nonzero, key=lambda t: -abs(t.product))[:TOP_TERMS]
 
 
 def explain_kernel_cell(fields: FilterFields, result: FilterResult, back: BackwardResult,
@@ -224,6 +226,8 @@ def explain_kernel_cell(fields: FilterFields, result: FilterResult, back: Backwa
     products = cell.factors * cell.douts
     # A term per output position: up to 262,144 of them, so the largest are found in NumPy.
     largest = np.argsort(-np.abs(products), kind="stable")[:TOP_TERMS]
+    if np.count_nonzero(products):
+        largest = largest[products[largest] != 0]  # the zeros add nothing to read
     terms = []
     for n in largest:
         (o, q), factor, g = cell.positions[n], cell.factors[n], cell.douts[n]
