@@ -8,6 +8,7 @@ import numpy as np
 from app.config import LIMITS
 from app.labs.filters import backward
 from app.labs.filters.fields import FilterFields
+from app.labs.filters.slide import lab_strip
 from app.labs.filters.frequency import frequency_context
 from app.media import filterbank
 from app.media.filterbank import FilterResult, format_kernel_text, named_kernel, parse_kernel_text
@@ -37,6 +38,7 @@ def lab_context(fields: FilterFields, media) -> dict:
         "upload": media.uploads.get(fields.upload) if fields.upload else None,
         "error": None,
         "custom_preview": custom_preview(fields),
+        "slide": lab_strip(fields, result),  # after "explanation", which clamps the pixel
         **frequency_context(fields, result),
         "backward": backward_view,
     }

@@ -10,6 +10,7 @@ import numpy as np
 from app.config import LIMITS
 from app.labs.pooling import backward
 from app.labs.pooling.fields import RESOLUTIONS, PoolFields
+from app.labs.pooling.slide import lab_strip
 from app.media import filterbank
 from app.media.images import grey, resize_to
 from app.media.samples import SAMPLES
@@ -282,6 +283,7 @@ def lab_context(state: PoolFields, media, gettext, numbers: Numbers) -> dict:
         "state": state,
         "result": result,
         "explanation": explanation,
+        "slide": lab_strip(state, result),  # explain_cell has clamped the cell
         "shrink": shrink,
         "chart": chart,
         "experiment": experiment,
