@@ -60,6 +60,9 @@ def test_a_bad_group_count_is_shown_by_the_layers_and_fixed_in_place(page, live_
     assert kinds[0] == "grouped: 2 groups of 3 channels"
     macs = [int(v) for v in page.get_by_test_id("calc-macs").evaluate_all(
         "cells => cells.map(c => c.dataset.value)")]  # fmt: skip
+    how = page.get_by_test_id("calc-explain").first
+    how.get_by_text("How it is counted").click()
+    assert "multiply-adds: 14·14·8·3·3·3 = 42,336" in how.inner_text()
     assert macs == [14 * 14 * 8 * 3 * 9, 12 * 12 * 8 * 9 + 12 * 12 * 8 * 16,
                     12 * 12 * 16 * 4 * 16]  # fmt: skip
 
