@@ -16,7 +16,7 @@ import os
 import threading
 import time
 
-from app.runs.entry import THREAD_VARIABLES
+from app.runs.entry import one_thread_per_run
 from app.runs.queue import RunQueue
 from app.runs.supervisor import WORKER_NAME, abandon_in_flight
 from app.store import open_store
@@ -27,11 +27,8 @@ SHUT_DOWN = N_("the training worker was shut down while this run trained: start 
 
 
 def serve_queue(settings, slots: int, parent: int | None = None) -> int:
-    # One BLAS thread per run, set here, in the one process that starts training processes:
-    # they inherit it before they import NumPy (app.runs.entry sets it again, for a process
-    # started some other way). With one run per slot, more threads only fight each other.
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
+    # Before any training process starts, so that each inherits it before it imports NumPy.
+    one_thread_per_run()
     store = open_store(settings)
     queue = RunQueue(settings, store)
     consumer = queue.consumer(slots)

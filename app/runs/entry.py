@@ -20,6 +20,17 @@ import time
 from app.runs.reporter import error_payload
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_thread_per_run() -> None:
+    """The one place that sets a training process's thread count: one BLAS/OpenMP thread, as
+    every slot trains one run at once and more threads per run only fight each other. Called by
+    the process that starts training processes (they inherit it before NumPy loads) and by each
+    training process itself. Never on import: importing the app changes nothing."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+
+
 PARENT_CHECK = 1.0  # seconds between looks at whether the server is still there
 
 
@@ -50,8 +61,7 @@ def run_worker(target, config: dict, queue, stop_event, pause_event, max_seconds
     # The pid multiprocessing recorded at spawn: right even if the server died before this line.
     parent = multiprocessing.parent_process()
     exit_with_parent(parent.pid if parent is not None else os.getppid())
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
+    one_thread_per_run()
     with contextlib.suppress(AttributeError, OSError):
         os.nice(10)
     try:
