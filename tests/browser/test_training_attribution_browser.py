@@ -111,6 +111,11 @@ def test_a_drawing_gets_its_maps_and_its_numbers(page, live_server, finished_run
     expect(cell).to_contain_text("row 3, column 3")
     expect(cell).to_contain_text("rows 6–9 and columns 6–9")
     assert ENGLISH_NUMBER.match(cell.get_by_test_id("attr-cell-value").inner_text())
+    # Input pixel (2, 13) is nearest the centres of patch row 0 (1.5) and column 6 (13.5),
+    # though a plain stretch of the 7×7 grid would put it in row 1, column 5.
+    page.mouse.click(box["x"] + box["width"] * 13.5 / 16, box["y"] + box["height"] * 2.5 / 16)
+    expect(cell).to_contain_text("row 0, column 6")
+    expect(cell).to_contain_text("rows 0–3 and columns 12–15")
     # Integrated gradients, asked for, joins the maps.
     drawn.get_by_label(re.compile("also integrated gradients")).check()
     expect(drawn.locator("img[data-map=ig]")).to_be_visible()
