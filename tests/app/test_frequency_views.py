@@ -168,6 +168,19 @@ def test_echo_is_a_comb_with_teeth_every_rate_over_delay(client):
     assert "Band-stop" not in html  # a comb is not read as one of the five kinds
 
 
+def test_echo_zoom_has_its_teeth_at_multiples_of_rate_over_delay(client):
+    from app.labs.signals.frequency import SoundSpectra
+
+    client.get("/signals?ir=echo&delay=250&decay=0.5&repeats=1", headers=HX_SOUND)
+    (spectra,) = [v for v, _ in client.app.state.results._items.values()
+                  if isinstance(v, SoundSpectra)]  # fmt: skip
+    assert spectra.comb == (4.0, pytest.approx(0.5, abs=1e-3), pytest.approx(1.5))
+    hz, db = spectra.zoom
+    assert hz[0] == 0 and hz[-1] == 20.0  # five teeth
+    teeth = np.isclose(hz % 4.0, 0) | np.isclose(hz % 4.0, 4.0)
+    np.testing.assert_allclose(db[teeth], 20 * np.log10(1.5), atol=1e-9)
+
+
 def test_moving_average_has_zeros_at_multiples_of_rate_over_width(client):
     html = client.get("/signals?ir=average&width=8", headers=HX_SOUND).text
     (detail,) = texts(html, "response-detail")
