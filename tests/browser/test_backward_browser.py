@@ -52,7 +52,11 @@ def test_choosing_a_gradient_then_clicking_a_kernel_entry_and_an_input_pixel(
     image.click(position={"x": 10.5 / 33 * box["width"], "y": 16.5 / 33 * box["height"]})
     page.wait_for_url(re.compile(r"xi=16&xj=10"))
     page.get_by_test_id("input-cell").wait_for()
-    assert page.get_by_test_id("input-marker").is_visible()
+    marker = page.get_by_test_id("input-marker").bounding_box()
+    image_box = page.locator("img.grad-input").first.bounding_box()
+    # The marker sits on pixel (16, 10) of the 33×33 image, wherever the image is laid out.
+    assert marker["x"] - image_box["x"] == pytest.approx(10 / 33 * image_box["width"], abs=2)
+    assert marker["y"] - image_box["y"] == pytest.approx(16 / 33 * image_box["height"], abs=2)
     assert "9 windows covered this pixel" in page.get_by_test_id("input-cell").inner_text()
     checks = page.get_by_test_id("layer-check").locator("td:nth-child(2)").all_inner_texts()
     assert len(checks) == 3 and all(number(c) < 1e-9 for c in checks)
