@@ -364,3 +364,18 @@ def test_the_forms_blank_hidden_fields_are_no_cell_yet(lab):
                       "&row=&col=", headers=HX)  # fmt: skip
     assert page.status_code == 200, page.text[:300]
     assert '<option value="7" selected>' in page.text and 'data-testid="attr-box"' not in page.text
+
+
+def test_a_dense_network_has_saliency_and_occlusion_and_says_why_no_grad_cam(lab):
+    client, _ = lab
+    run_id = start(client, "dataset=digits&size=8&preset=mlp&epochs=1&seed=0")
+    assert wait(client, run_id) == "finished"
+    model, data = own_model(client, run_id)
+    page = client.get(f"/train/runs/{run_id}/attribution?sample=2&target=3&map=occlusion"
+                      "&row=6&col=6", headers=HX).text  # fmt: skip
+    names = re.findall(r'data-testid="attr-map-test-(\w+)"', page)
+    assert names == ["saliency", "occlusion"]
+    assert 'data-testid="attr-no-cam"' in page
+    expected = interpret.occlusion(model, data.x_test[2][None], 3, size=2, stride=1)[0]  # 8 px
+    assert cell_value(page) == EN.significant(expected[6, 6], 4)
+    assert "a 2×2 patch (stride 1)" in page and "7×7 patches" in page
