@@ -45,7 +45,7 @@ def question_event(live: Live) -> tuple[str, str]:
     return "question", f'<span data-question="{escape(live.question)}"></span>'
 
 
-END_EVENT = ("end", "")
+END_EVENT = ("end", "ended")  # an event with no data is never dispatched (the SSE spec)
 
 
 def put(queue: asyncio.Queue, event: tuple[str, str]) -> None:
