@@ -162,7 +162,7 @@ def gains_1d(h, n: int | None = None) -> Gains:
     n = max(n or 0, 2 * h.size, 256)
     n += n % 2
     freqs, response = response_1d(h, n)
-    gains = np.abs(response)
+    gains = _clean(np.abs(response))
     top = int(np.argmax(gains >= gains.max() * (1 - 1e-9)))  # the first of near-ties
     zero, highest, peak, lowest = (float(g) for g in (gains[0], gains[-1], gains[top], gains.min()))
     return Gains(zero, highest, peak, float(freqs[top]), lowest,
@@ -172,7 +172,7 @@ def gains_1d(h, n: int | None = None) -> Gains:
 def kernel_gains(kernel, size: int | None = None) -> KernelGains:
     """The gains of a 2-D kernel (K, K') on its size×size grid, and along each axis."""
     kernel = np.asarray(kernel, dtype=np.float64)
-    gains = np.abs(response_2d(kernel, size))
+    gains = _clean(np.abs(response_2d(kernel, size)))
     n = gains.shape[0]
     freqs = frequencies_2d(n)
     # Row/column 0 of the shifted grid is −0.5 cycles/pixel (the same wave as +0.5).
@@ -183,6 +183,12 @@ def kernel_gains(kernel, size: int | None = None) -> KernelGains:
     at = tuple(abs(float(f)) if abs(f) == 0.5 else float(f) + 0.0 for f in (freqs[a], freqs[b]))
     along_x, along_y = gains_1d(kernel.sum(axis=0), n), gains_1d(kernel.sum(axis=1), n)
     return KernelGains(zero, highest, float(gains[a, b]), at, float(gains.min()), along_x, along_y)
+
+
+def _clean(gains: np.ndarray) -> np.ndarray:
+    """Gains without the FFT's round-off in the last digits: an echo's 1.875 at 0 Hz and at
+    Nyquist must not read 1.87 and 1.88 once rounded for a person."""
+    return np.round(gains, 12)
 
 
 def _peak(gains: np.ndarray) -> tuple[int, int]:

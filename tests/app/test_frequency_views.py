@@ -139,6 +139,26 @@ def test_portuguese_sentences_write_numbers_the_brazilian_way(client):
     assert "fx (ciclos/pixel)" in html
 
 
+def test_axis_profiles_are_the_box_filters_sinc_from_zero_to_half():
+    from app.labs.filters.frequency import slice_response
+
+    response = slice_response(get_kernel("box_blur", size=3), "0", 64)
+    f = np.arange(33) / 64  # 0, 1/64, …, 0.5 cycles/pixel
+    expected = np.abs(1 + 2 * np.cos(2 * np.pi * f)) / 3
+    np.testing.assert_allclose(response.along_x, expected, atol=1e-12)
+    np.testing.assert_allclose(response.along_y, expected, atol=1e-12)
+    sobel = slice_response(get_kernel("sobel_x"), "0", 64)
+    np.testing.assert_allclose(sobel.along_x, 4 * np.abs(2 * np.sin(2 * np.pi * f)), atol=1e-12)
+    assert max(sobel.along_y) < 1e-12
+
+
+def test_profile_chart_is_one_click_away(client):
+    html = client.get("/filters?sample=camera&f=sobel_x").text
+    profile = re.search(r'<details class="frequency-profile">(.*?)</details>', html, re.S).group(1)
+    assert "Gains along the two axes" in profile
+    assert profile.count("<polyline") == 2 and "along y (fx = 0)" in profile
+
+
 def test_htmx_fragment_carries_the_frequency_view(client):
     html = client.get("/filters?sample=camera&f=sharpen", headers=HX).text
     assert html.lstrip().startswith('<div id="lab"') and 'id="frequency"' in html

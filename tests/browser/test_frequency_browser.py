@@ -52,6 +52,10 @@ def test_ticking_an_edge_filter_adds_its_band_pass_response(page, live_server, s
     # The blur passes zero frequency (white centre); Sobel x removes it (black centre).
     assert pictures[0]["centre"] == 255 and pictures[0]["edge"] < 10
     assert pictures[1]["centre"] == 0
+    # The gains along the axes, one click away.
+    figures.nth(1).get_by_text("Gains along the two axes").click()
+    profile = figures.nth(1).get_by_test_id("frequency-profile")
+    assert profile.is_visible() and profile.locator("polyline").count() == 2
     figures.nth(1).scroll_into_view_if_needed()
     screenshot(page, "frequency-filters-en")
 

@@ -193,6 +193,12 @@ def test_echo_is_a_comb_between_one_over_one_plus_and_one_over_one_minus_decay()
     np.testing.assert_allclose(frequency.dtft(h, freqs, rate), response, atol=1e-8)
 
 
+def test_gains_carry_no_round_off_in_their_last_digits():
+    # 1 + 0.5 + 0.25 + 0.125 at 0 Hz and at Nyquist: both exactly 1.875, not 1.8749999…
+    gains = frequency.gains_1d(signals.echo_ir(4000, 0.5, 3), 24002)
+    assert gains.zero == gains.highest == gains.peak == 1.875
+
+
 def test_magnitude_db_has_a_floor():
     np.testing.assert_allclose(frequency.magnitude_db([1, 10, 0.001, 0], -80), [0, 20, -60, -80])
 

@@ -57,6 +57,13 @@ class FrequencyView(Fields):
 class SliceResponse:
     part: str  # "0", "1", "2" or "sum": the picture's URL parameter
     gains: KernelGains
+    along_x: list[float]  # the gain at fy = 0 for fx = 0, 1/n, …, 0.5 cycles/pixel
+    along_y: list[float]  # the gain at fx = 0 for fy = 0, 1/n, …, 0.5
+
+    @property
+    def profile_top(self) -> float:
+        """The top of the profile chart's gain axis."""
+        return max(max(self.along_x), max(self.along_y), 1e-12) * 1.05
 
     @property
     def kind_name(self) -> str | None:
@@ -122,12 +129,20 @@ def kernel_frequencies(fields: FilterFields, result: FilterResult) -> list[Kerne
         kernel = applied_kernel(fields, result, index)
         size = frequency.response_size(kernel.shape[1:])
         parts, shared = shown_parts(kernel)
-        slices = [
-            SliceResponse(part, frequency.kernel_gains(slice_kernel(kernel, part), size))
-            for part in parts
-        ]
+        slices = [slice_response(slice_kernel(kernel, part), part, size) for part in parts]
         views.append(KernelFrequency(index, size, kernel.shape[1:], slices, shared))
     return views
+
+
+def slice_response(kernel: np.ndarray, part: str, size: int) -> SliceResponse:
+    """The gains of one (K, K') slice, and its response along the two axes for the chart."""
+    gains = np.abs(frequency.response_2d(kernel, size))
+    centre = size // 2
+    # From zero frequency out to +0.5, which the shifted grid holds as −0.5 (row/column 0).
+    along_x = [*gains[centre, centre:], gains[centre, 0]]
+    along_y = [*gains[centre:, centre], gains[0, centre]]
+    return SliceResponse(part, frequency.kernel_gains(kernel, size),
+                         [float(g) for g in along_x], [float(g) for g in along_y])  # fmt: skip
 
 
 def response_pixels(fields: FilterFields, result: FilterResult, shown: FrequencyView) -> np.ndarray:
@@ -157,6 +172,31 @@ class Plot:
 
 
 PLOT = Plot()
+
+
+@dataclass(frozen=True)
+class ProfilePlot:
+    """The chart of the gains along the two axes, from 0 to 0.5 cycles/pixel."""
+
+    left: int = 52
+    top: int = 10
+    plot_w: int = 192
+    plot_h: int = 110
+    width: int = 254
+    height: int = 196
+
+    def x(self, f: float) -> float:
+        return self.left + f / 0.5 * self.plot_w
+
+    def y(self, gain: float, top: float) -> float:
+        return self.top + (1 - gain / top) * self.plot_h
+
+    def points(self, gains: list[float], top: float) -> str:
+        step = 0.5 / (len(gains) - 1)
+        return " ".join(f"{self.x(i * step):.1f},{self.y(g, top):.1f}" for i, g in enumerate(gains))
+
+
+PROFILE = ProfilePlot()
 TICKS = (-0.5, -0.25, 0.0, 0.25, 0.5)
 
 
@@ -166,4 +206,6 @@ def frequency_context(fields: FilterFields, result: FilterResult) -> dict:
         "frequencies": kernel_frequencies(fields, result),
         "frequency_plot": PLOT,
         "frequency_ticks": TICKS,
+        "frequency_profile": PROFILE,
+        "half_power": frequency.HALF_POWER,
     }
