@@ -195,7 +195,7 @@ def reliability_chart(table: calibration.Reliability, title: str, words: dict,
     """Accuracy per confidence bin as bars, each bin's mean confidence as a tick, the diagonal of
     perfect calibration, and the images per bin along the top. `words` holds the translated
     axis titles and legend."""
-    frame = Frame(440, 372, 58, 14, 30, 92, 0.0, 1.0, 0.0, 1.0)
+    frame = Frame(440, 400, 58, 14, 46, 104, 0.0, 1.0, 0.0, 1.0)
     px, py = frame.px, frame.py
     parts = frame.open(title) + frame.y_grid(count=6, numbers=numbers)
     bottom = frame.top + frame.plot_h
@@ -203,13 +203,13 @@ def reliability_chart(table: calibration.Reliability, title: str, words: dict,
         parts.append(f'<text x="{px(tick):.1f}" y="{bottom + 16}" text-anchor="middle" '
                      f'class="tick">{numbers.tick(tick)}</text>')  # fmt: skip
     parts.append(frame.axis_titles(words["x"], words["y"]))
-    parts.append(f'<text x="{frame.left - 6}" y="{frame.top - 10}" text-anchor="end" '
+    parts.append(f'<text x="{frame.left}" y="{frame.top - 28}" '
                  f'class="tick">{escape(words["n"])}</text>')  # fmt: skip
     for b, count in enumerate(table.counts):
         low, high = table.edges[b], table.edges[b + 1]
         x0, x1 = px(low) + 1.5, px(high) - 1.5
         centre = (x0 + x1) / 2
-        parts.append(f'<text x="{centre:.1f}" y="{frame.top - 10}" text-anchor="middle" '
+        parts.append(f'<text x="{centre:.1f}" y="{frame.top - 8}" text-anchor="middle" '
                      f'class="tick" data-bin-count="{int(count)}">{int(count)}</text>')  # fmt: skip
         if not count:
             continue
@@ -228,14 +228,14 @@ def reliability_chart(table: calibration.Reliability, title: str, words: dict,
         )
     parts.append(f'<line x1="{px(0):.1f}" y1="{py(0):.1f}" x2="{px(1):.1f}" y2="{py(1):.1f}" '
                  'stroke="#333" stroke-width="1.5" stroke-dasharray="5 4"/>')  # fmt: skip
-    legend_y = bottom + 54
+    legend_y = bottom + 52
     parts.append(
         f'<rect x="{frame.left}" y="{legend_y - 6}" width="26" height="12" '
         f'fill="{OKABE_ITO[0]}"/><text x="{frame.left + 32}" y="{legend_y + 4}" '
         f'class="legend">{escape(words["acc"])}</text>'
     )
-    parts.append(legend_line(frame.left, legend_y + 18, words["conf"], OKABE_ITO[3]))
-    parts.append(legend_line(frame.left + 200, legend_y + 18, words["diag"], "#333", "5 4"))
+    parts.append(legend_line(frame.left, legend_y + 19, words["conf"], OKABE_ITO[3]))
+    parts.append(legend_line(frame.left, legend_y + 38, words["diag"], "#333", "5 4"))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -250,9 +250,9 @@ def diagram(evaluation: Evaluation, labels, temperature: float, title: str, word
 
 def chart_words(gettext) -> dict:
     return {
-        "x": gettext("confidence (the top class's probability)"),
+        "x": gettext("confidence (probability of the top class)"),
         "y": gettext("accuracy in the bin"),
-        "n": gettext("images:"),
+        "n": gettext("test images in each bin:"),
         "acc": gettext("accuracy of the bin's images"),
         "conf": gettext("their mean confidence"),
         "diag": gettext("perfect calibration"),
