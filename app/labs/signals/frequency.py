@@ -65,6 +65,8 @@ class SoundSpectra:
 
     rate: int
     response: Binned  # |H| in dB (gain 1 = 0 dB)
+    # A short h has a smooth response, drawn as a line: |H| at BINS frequencies (Hz, dB), exact.
+    response_line: tuple[np.ndarray, np.ndarray] | None
     gains: Gains  # of h, with frequencies in cycles per sample
     zoom: tuple[np.ndarray, np.ndarray] | None  # an echo's first teeth: (Hz, dB), exact (DTFT)
     comb: tuple[float, float, float] | None  # an echo: (tooth spacing Hz, lowest, highest gain)
@@ -87,7 +89,8 @@ class SoundSpectra:
     def nbytes(self) -> int:
         arrays = [self.response, self.x, self.y, self.product]
         total = sum(a.hz.nbytes + a.low_db.nbytes + a.high_db.nbytes for a in arrays)
-        return total + (self.zoom[0].nbytes * 2 if self.zoom else 0) + 1024
+        lines = [line for line in (self.zoom, self.response_line) if line is not None]
+        return total + sum(a.nbytes + b.nbytes for a, b in lines) + 1024
 
 
 def sound_spectra(state: SoundFields, result: SoundResult, results) -> SoundSpectra:
@@ -113,7 +116,13 @@ def _spectra(state: SoundFields, result: SoundResult) -> SoundSpectra:
     response_n = fast_len(response_n + response_n % 2)
     _, response = frequency.response_1d(h, response_n, rate)
     x_top = float(np.abs(check.x_spectrum).max()) or 1.0
-    zoom = comb = null = difference = None
+    zoom = comb = null = difference = response_line = None
+    if h.size <= BINS // 4:  # its lobes, rate / M wide, span at least 8 of the chart's points
+        line_hz = np.linspace(0, rate / 2, BINS)
+        response_line = (
+            line_hz,
+            frequency.magnitude_db(frequency.dtft(h, line_hz, rate), FLOOR_DB),
+        )
     if state.ir == "echo":
         spacing = rate / result.delay_samples
         hz = np.linspace(0, ZOOM_TEETH * spacing, BINS)
@@ -129,6 +138,7 @@ def _spectra(state: SoundFields, result: SoundResult) -> SoundSpectra:
     return SoundSpectra(
         rate=rate,
         response=binned_db(response, rate),
+        response_line=response_line,
         gains=frequency.gains_1d(h, response_n),
         zoom=zoom,
         comb=comb,
@@ -161,23 +171,31 @@ def _db_range(*arrays: np.ndarray, floor: float = FLOOR_DB) -> tuple[float, floa
     return (math.floor((low - 1) / 10) * 10, math.ceil((high + 1) / 10) * 10)
 
 
+def _response_chart(spectra: SoundSpectra, hz: str, gain_db: str, gettext, numbers) -> Markup:
+    """|H| in dB: a line for a short h, else each point's min-max range (an echo's comb, a
+    reverb's roughness), as a waveform is drawn."""
+    title = gettext("Frequency response |H| of h, 0 Hz to Nyquist")
+    nyquist = (0.0, spectra.rate / 2)
+    if spectra.response_line is not None:
+        line_hz, line_db = spectra.response_line
+        return xy_chart([Series("|H|", line_hz.tolist(), line_db.tolist())], x_label=hz,
+                        y_label=gain_db, title=title, x_range=nyquist,
+                        y_range=_db_range(line_db, floor=-60.0), height=210,
+                        numbers=numbers)  # fmt: skip
+    response = spectra.response
+    return envelope_chart([_envelope(response, "|H|")], x_label=hz, y_label=gain_db, title=title,
+                          x_range=nyquist, y_range=_db_range(response.low_db, response.high_db,
+                                                             floor=-60.0),
+                          height=210, numbers=numbers)  # fmt: skip
+
+
 def spectra_charts(spectra: SoundSpectra, gettext, numbers: Numbers) -> dict[str, Markup]:
     """The frequency response (and an echo's zoom) and the theorem's two spectra, as SVG."""
     hz, nyquist = gettext("frequency (Hz)"), (0.0, spectra.rate / 2)
     gain_db = gettext("gain (dB)")
     level_db = gettext("level (dB)")
-    response = spectra.response
     charts = {
-        "response": envelope_chart(
-            [_envelope(response, "|H|")],
-            x_label=hz,
-            y_label=gain_db,
-            title=gettext("Frequency response |H| of h, 0 Hz to Nyquist"),
-            x_range=nyquist,
-            y_range=_db_range(response.low_db, response.high_db, floor=-60.0),
-            height=210,
-            numbers=numbers,
-        ),
+        "response": _response_chart(spectra, hz, gain_db, gettext, numbers),
         "x": xy_chart(
             [Series("|X|", spectra.x.hz.tolist(), spectra.x.high_db.tolist())],
             x_label=hz,
