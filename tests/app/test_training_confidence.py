@@ -244,3 +244,19 @@ def test_an_expired_run_takes_its_evaluation_along():
         client.app.state.runs.max_runs = 0  # past the number of runs kept: the oldest go
         client.app.state.runs.runs("image")
         assert store.get(key) is None
+
+
+@pytest.mark.parametrize(("width", "height"), [(14, 25), (2000, 60)])
+def test_tiny_and_banner_pictures_get_their_confidence_too(trained, width, height):
+    client, run_id = trained
+    image = Image.new("L", (width, height), 255)
+    image.paste(0, (width // 4, height // 4, width // 2, height * 3 // 4))  # a dark block
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    response = client.post(f"/train/runs/{run_id}/predict",
+                           files={"image": ("odd.png", buffer.getvalue(), "image/png")},
+                           data={"temperature": "4"}, headers=PREDICT_ERRORS)  # fmt: skip
+    assert response.status_code == 200, response.text[:300]
+    assert len(percents(response.text)) == 10
+    assert sum(percents(response.text)) == pytest.approx(100, abs=0.6)
+    assert re.search(r"Unfamiliarity ([\d.]+)|Its unfamiliarity is ([\d.]+)", response.text)

@@ -129,3 +129,21 @@ def test_in_portuguese_numbers_and_words_are_translated(page, live_server, finis
     assert re.search(r"\d,\d\s%", sentence.inner_text())  # 61,2 %, the Brazilian way
     ece = page.get_by_test_id("reliability-plain").get_by_test_id("ece").inner_text()
     assert re.fullmatch(r"\d+(,\d)?\s%", ece)
+
+
+def test_two_quick_changes_both_stay(page, live_server, finished_run):
+    page.goto(f"{live_server}/train/runs/{finished_run}/inside?sample=0")
+    form = page.locator("form", has=page.get_by_label(re.compile("Test image number")))
+    sample = form.get_by_label(re.compile("Test image number"))
+    temperature = form.get_by_label(re.compile("Softmax temperature"))
+    sample.fill("9")
+    sample.dispatch_event("change")
+    temperature.fill("4")
+    temperature.dispatch_event("change")  # before the first answer is back
+    sentence = page.get_by_test_id("temperature-sentence").first
+    expect(sentence).to_contain_text("At temperature 4 every logit")
+    expect(page.get_by_role("img", name="Test image").first).to_have_attribute(
+        "src", re.compile(r"index=9$")
+    )
+    expect(sample).to_have_value("9")
+    expect(temperature).to_have_value("4")
