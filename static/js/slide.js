@@ -108,6 +108,11 @@
       this.data = JSON.parse(text);
       const out = this.data.out;
       this.total = out.rows * out.cols;
+      const region = this.data.region;
+      if (region.usedRows) { // Filters: the region's values, sent for the rows and columns used
+        this.rowAt = new Map(region.usedRows.map((row, k) => [row, k]));
+        this.colAt = new Map(region.usedCols.map((col, k) => [col, k]));
+      }
       this.position = 0;
       this.timer = null;
       this.speed = savedSpeed();
@@ -196,7 +201,7 @@
             const k = a * kernelRow.length + b;
             const r = i * stride + a * dilation;
             const s = j * stride + b * dilation;
-            const value = region.values[c][r][s];
+            const value = region.values[c][this.rowAt.get(r)][this.colAt.get(s)];
             const pad = this.isPadding(region.top + r, region.left + s);
             patchCells[k].textContent = this.number(value);
             patchCells[k].classList.toggle("slide-pad", pad);

@@ -90,11 +90,14 @@ def test_filters_player_data_equals_the_engines_map_over_the_strip(client, query
     )
     # What the browser multiplies: the region under each position times the kernel, which is
     # the naive map again, and explain_pixel's patch, cell for cell.
-    values = np.array(region["values"], dtype=np.float64)
+    # The region comes as the rows and columns some kernel cell lands on; the others stay NaN
+    # here, so a product that used one would show.
     kernel = np.array(data["kernel"])
     s, d = data["stride"], data["dilation"]
     kh, kw = kernel.shape[1:]
-    assert values.shape == (kernel.shape[0], region["rows"], region["cols"])
+    values = np.full((kernel.shape[0], region["rows"], region["cols"]), np.nan)
+    used = np.ix_(range(kernel.shape[0]), region["usedRows"], region["usedCols"])
+    values[used] = np.array(region["values"], dtype=np.float64)
     height, width = result.image.shape[1:]
     assert data["input"] == {"height": height, "width": width}
     for i in range(out["rows"]):
@@ -242,6 +245,23 @@ def test_a_tiny_or_banner_upload_gets_a_strip_that_fits(client, make_png, width,
     assert out["text"] == [[numbers_for("en").short(v, 4) for v in row] for row in
                            result.maps[0][: out["rows"], : out["cols"]].tolist()]  # fmt: skip
     np.testing.assert_allclose(result.maps[0][: out["rows"], : out["cols"]], expected, atol=2e-3)
+
+
+def test_a_dilated_15_by_15_kernel_sends_only_the_pixels_its_cells_land_on(client):
+    ones = "%0A".join(["+".join(["1"] * 15)] * 15)
+    query = f"sample=astronaut&f=custom&kernel={ones}&colour=rgb&dilation=16&padding=full&res=512"
+    html = client.get(f"/filters?{query}").text
+    data = player_data(html)
+    out, region = data["out"], data["region"]
+    # A 225-pixel footprint: one position fits in the region, the kernel's 15×15 cells are sent.
+    assert (out["rows"], out["cols"]) == (1, 1) and (region["rows"], region["cols"]) == (225, 225)
+    assert region["usedRows"] == list(range(0, 225, 16)) == region["usedCols"]
+    assert np.shape(region["values"]) == (3, 15, 15)
+    result = filterbank.compute(FilterFields.parse(QueryParams(query)), media_of(client))
+    patch = np.array(region["values"], dtype=np.float64)
+    # An all-ones kernel: the sum of the patch, which the float32 map (an FFT here) holds to 1e-5.
+    assert patch.sum() == pytest.approx(float(result.maps[0, 0, 0]), rel=1e-5)
+    assert len(html) < 400_000  # the page, its 225×225 colour region picture included
 
 
 def test_the_player_is_in_the_htmx_fragment_and_its_json_escapes_markup(client):

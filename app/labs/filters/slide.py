@@ -3,7 +3,8 @@ one output position at a time (static/js/slide.js plays it; templates/filters/_s
 its first step, which is all a page without JavaScript gets). Which strip: app.web.slide.
 
 The page gets, as JSON, what every step needs: the input region under the strip (its padding
-included, with the values the border mode gives it), the kernel as applied, and for each position
+included, with the values the border mode gives it; only the rows and columns the kernel's cells
+land on), the kernel as applied, and for each position
 the map's own value and the per-channel sums of the products, written as the page's language
 writes them. The products themselves (up to 3×15×15 per position) are multiplied and written in
 the browser, from the region and the kernel, with the page's decimal sign.
@@ -59,7 +60,16 @@ class ConvStrip:
     def data(self, numbers: Numbers) -> dict:
         """What static/js/slide.js plays, with the numbers the page shows written for it."""
         geometry = self.strip.geometry()
-        geometry["region"]["values"] = plain_numbers(self.region)
+        # Only the rows and columns some kernel cell lands on: with dilation, most of a large
+        # footprint is skipped (a dilated 15×15 kernel spans 225×225 pixels, 225 of them used).
+        kh, kw = self.kernel.shape[1:]
+        s, d, n_rows, n_cols = self.strip.stride, self.strip.dilation, *self.values.shape
+        used_rows = sorted({i * s + a * d for i in range(n_rows) for a in range(kh)})
+        used_cols = sorted({j * s + b * d for j in range(n_cols) for b in range(kw)})
+        used = self.region[:, used_rows][:, :, used_cols]
+        geometry["region"].update(
+            usedRows=used_rows, usedCols=used_cols, values=plain_numbers(used)
+        )
         sums = self.sums.tolist()
         return {
             "kind": "conv",
