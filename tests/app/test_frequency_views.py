@@ -159,6 +159,15 @@ def test_profile_chart_is_one_click_away(client):
     assert profile.count("<polyline") == 2 and "along y (fx = 0)" in profile
 
 
+def test_a_stride_says_how_much_of_the_kernels_gain_it_cannot_hold(client):
+    html = client.get("/filters?sample=camera&f=box_blur&size=3&stride=2").text
+    (aliasing,) = texts(html, "frequency-aliasing")
+    # Box 3×3: |1 + 2cos(2πf)| / 3 is 1/3 at fx = 0.5, past 0.5 / 2 = 0.25 cycles/pixel.
+    assert "only up to 0.25 cycles/pixel (0.5 / 2)" in aliasing
+    assert "up to 33.3% of its largest gain" in aliasing
+    assert "frequency-aliasing" not in client.get("/filters?sample=camera&f=box_blur").text
+
+
 def test_htmx_fragment_carries_the_frequency_view(client):
     html = client.get("/filters?sample=camera&f=sharpen", headers=HX).text
     assert html.lstrip().startswith('<div id="lab"') and 'id="frequency"' in html

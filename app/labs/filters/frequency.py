@@ -59,6 +59,9 @@ class SliceResponse:
     gains: KernelGains
     along_x: list[float]  # the gain at fy = 0 for fx = 0, 1/n, …, 0.5 cycles/pixel
     along_y: list[float]  # the gain at fx = 0 for fy = 0, 1/n, …, 0.5
+    # With a stride s the map holds waves only up to 0.5 / s cycles/pixel: the largest gain
+    # beyond that (along x or y), as a share of the largest gain. None at stride 1.
+    aliased: float | None = None
 
     @property
     def profile_top(self) -> float:
@@ -129,20 +132,30 @@ def kernel_frequencies(fields: FilterFields, result: FilterResult) -> list[Kerne
         kernel = applied_kernel(fields, result, index)
         size = frequency.response_size(kernel.shape[1:])
         parts, shared = shown_parts(kernel)
-        slices = [slice_response(slice_kernel(kernel, part), part, size) for part in parts]
+        slices = [
+            slice_response(slice_kernel(kernel, part), part, size, fields.stride) for part in parts
+        ]
         views.append(KernelFrequency(index, size, kernel.shape[1:], slices, shared))
     return views
 
 
-def slice_response(kernel: np.ndarray, part: str, size: int) -> SliceResponse:
-    """The gains of one (K, K') slice, and its response along the two axes for the chart."""
+def slice_response(kernel: np.ndarray, part: str, size: int, stride: int = 1) -> SliceResponse:
+    """The gains of one (K, K') slice, its response along the two axes for the chart, and at a
+    stride above 1 how much it lets through that the strided map cannot hold."""
     gains = np.abs(frequency.response_2d(kernel, size))
+    aliased = None
+    if stride > 1:
+        f = np.abs(frequency.frequencies_2d(size))
+        beyond = (f[:, None] > 0.5 / stride + 1e-12) | (f[None, :] > 0.5 / stride + 1e-12)
+        top = float(gains.max())
+        aliased = float(gains[beyond].max()) / top if top > 1e-12 else 0.0
     centre = size // 2
     # From zero frequency out to +0.5, which the shifted grid holds as −0.5 (row/column 0).
     along_x = [*gains[centre, centre:], gains[centre, 0]]
     along_y = [*gains[centre:, centre], gains[0, centre]]
     return SliceResponse(part, frequency.kernel_gains(kernel, size),
-                         [float(g) for g in along_x], [float(g) for g in along_y])  # fmt: skip
+                         [float(g) for g in along_x], [float(g) for g in along_y],
+                         aliased)  # fmt: skip
 
 
 def response_pixels(fields: FilterFields, result: FilterResult, shown: FrequencyView) -> np.ndarray:
