@@ -75,7 +75,7 @@ def class_home(request: Request, code: str = "") -> Response:
                 "hours": hours,
             }
             return _page(request, "classroom/start.html",
-                         {"code": code[:12], "code_error": message}, status=404)  # fmt: skip
+                         {"code": code[:12], "code_error": message, "current": ""}, status=404)  # fmt: skip
         return RedirectResponse(f"/class/{record.code}", status_code=303)
     return _page(
         request,
