@@ -4,6 +4,7 @@ and the test-set evaluation computed once per run and kept in the store."""
 
 import io
 import math
+import pickle
 import re
 from pathlib import Path
 
@@ -260,3 +261,15 @@ def test_tiny_and_banner_pictures_get_their_confidence_too(trained, width, heigh
     assert len(percents(response.text)) == 10
     assert sum(percents(response.text)) == pytest.approx(100, abs=0.6)
     assert re.search(r"Unfamiliarity ([\d.]+)|Its unfamiliarity is ([\d.]+)", response.text)
+
+
+def test_an_unreadable_kept_evaluation_is_computed_again(trained):
+    client, run_id = trained
+    key = record.key(run_id, confidence.EVALUATION_PART)
+    settings = Settings(data_dir=client.app.state.settings.data_dir, run_workers=0)
+    for kept in (b"not a pickle", pickle.dumps({"version": -1})):
+        client.app.state.runs.store.set(key, kept)
+        with TestClient(create_app(settings)) as web:
+            page = web.get(f"/train/runs/{run_id}/inside?sample=4")
+            assert page.status_code == 200 and 'data-testid="reliability"' in page.text
+            assert confidence._loads(web.app.state.runs.store.get(key)) is not None

@@ -97,7 +97,12 @@ def _dumps(evaluation: Evaluation) -> bytes:
 
 
 def _loads(data: bytes) -> Evaluation | None:
-    values = pickle.loads(data)
+    """What the store kept, or None when it cannot be read (another version, cut short): then
+    the evaluation is computed again."""
+    try:
+        values = pickle.loads(data)
+    except Exception:  # a pickle fails in many ways; recomputing is always right
+        return None
     if not isinstance(values, dict) or values.get("version") != VERSION:
         return None
     kept = values["reference"]
