@@ -30,6 +30,17 @@ def texts(html: str, testid: str) -> list[str]:
     return [re.sub(r"[ \t\n]+", " ", unescape(re.sub(r"<[^>]+>", "", f))).strip() for _, f in found]
 
 
+# Viridis at nine stops, dark purple (gain 0) to yellow (the largest gain).
+STOPS = np.array([(68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
+                  (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37)])  # fmt: skip
+PURPLE, YELLOW = (68, 1, 84), (253, 231, 37)
+
+
+def viridis(share: np.ndarray) -> np.ndarray:
+    at = np.linspace(0, 1, 9)
+    return np.round(np.stack([np.interp(share, at, STOPS[:, c]) for c in range(3)], -1))
+
+
 def portuguese(client):
     client.cookies.set("lang", "pt_BR")
     return client
@@ -40,18 +51,18 @@ def portuguese(client):
 
 def test_response_picture_is_the_normalised_gain_with_zero_frequency_in_the_centre(client):
     pixels = png_of(client.get("/filters/frequency.png?sample=camera&f=gaussian&f=sobel_x&index=1"))
-    assert pixels.shape == (64, 64)
+    assert pixels.shape == (64, 64, 3)
     # Sobel x: |2 + 2cos(2πfy)| · |2 sin(2πfx)|, largest (8) at fx = ±0.25: columns 32 ± 16.
     gains = np.abs(frequency.response_2d(get_kernel("sobel_x"), 64))
-    np.testing.assert_array_equal(pixels, np.round(gains / gains.max() * 255).astype(np.uint8))
-    assert pixels[32, 48] == pixels[32, 16] == 255
-    assert pixels[32, 32] == 0 and pixels[:, 32].max() == 0  # fx = 0: nothing passes
+    np.testing.assert_array_equal(pixels, viridis(gains / gains.max()))
+    assert tuple(pixels[32, 48]) == tuple(pixels[32, 16]) == YELLOW
+    assert (pixels[:, 32] == PURPLE).all()  # fx = 0: nothing passes
 
 
 def test_gaussian_picture_is_bright_in_the_centre_and_dark_at_the_edges(client):
     pixels = png_of(client.get("/filters/frequency.png?sample=camera&f=gaussian&size=5&sigma=1"))
-    assert pixels[32, 32] == 255
-    assert pixels[0, 0] == 0 and pixels[32, 0] < 0.03 * 255
+    assert tuple(pixels[32, 32]) == YELLOW
+    assert tuple(pixels[0, 0]) == PURPLE and pixels[32, 0, 1] < 10  # 2.3 %: nearly purple
 
 
 def test_colour_kernel_has_one_picture_per_slice_and_their_sum(client):
@@ -59,8 +70,9 @@ def test_colour_kernel_has_one_picture_per_slice_and_their_sum(client):
     red = png_of(client.get(f"/filters/frequency.png?{query}&part=0"))
     total = png_of(client.get(f"/filters/frequency.png?{query}&part=sum"))
     # Sum of the slices [1 1 1] + [0 1 0] + [−1 2 −1] = [0 4 0]: a flat response (all white).
-    assert (total == 255).all()
-    assert red[32, 32] == 255 and red[32, 0] == 85  # |1 + 2cos(π)| / 3 = 1/3 at fx = 0.5
+    assert (total == YELLOW).all()
+    assert tuple(red[32, 32]) == YELLOW
+    np.testing.assert_array_equal(red[32, 0], viridis(1 / 3))  # |1 + 2cos(π)| / 3 at fx = 0.5
     html = client.get(f"/filters?{query}").text
     assert html.count('data-testid="frequency-slice"') == 4
     assert "part=sum" in html and "sum of the three slices" in html
@@ -70,7 +82,7 @@ def test_colour_kernel_has_one_picture_per_slice_and_their_sum(client):
 def test_dilated_kernel_response_repeats(client):
     pixels = png_of(client.get("/filters/frequency.png?sample=camera&f=box_blur&size=3&dilation=2"))
     # With one zero between the taps, H_d(f) = H(2f): the bright centre comes back at fx = 0.5.
-    assert pixels[32, 32] == 255 and pixels[32, 0] == 255 and pixels[0, 0] == 255
+    assert (pixels[[32, 32, 0], [32, 0, 0]] == YELLOW).all()
     html = client.get("/filters?sample=camera&f=box_blur&size=3&dilation=2").text
     assert "With dilation 2 the kernel applied has 1 zeros between its taps (5×5 in all)" in html
 

@@ -8,8 +8,10 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-# Each response picture of the page, loaded as the browser loads it: its size, and the grey
-# level at the centre (zero frequency) and at the left edge's middle (fx = −0.5, fy = 0).
+PURPLE, YELLOW = [68, 1, 84], [253, 231, 37]  # viridis: gain 0, the largest gain
+
+# Each response picture of the page, loaded as the browser loads it: its size, and its colour at
+# the centre (zero frequency) and at the left edge's middle (fx = −0.5, fy = 0).
 PICTURES = """async () => Promise.all(
   [...document.querySelectorAll('svg.frequency-chart image')].map((node) => new Promise((done) => {
     const img = new Image();
@@ -19,7 +21,7 @@ PICTURES = """async () => Promise.all(
       const context = canvas.getContext('2d');
       context.drawImage(img, 0, 0);
       const middle = Math.floor(img.naturalHeight / 2);
-      const at = (x, y) => context.getImageData(x, y, 1, 1).data[0];
+      const at = (x, y) => [...context.getImageData(x, y, 1, 1).data.slice(0, 3)];
       done({width: img.naturalWidth, centre: at(middle, middle), edge: at(0, middle)});
     };
     img.onerror = () => done({width: 0});
@@ -49,9 +51,9 @@ def test_ticking_an_edge_filter_adds_its_band_pass_response(page, live_server, s
     assert "band-pass along x" in second and "passes nothing along y" in second
     pictures = page.evaluate(PICTURES)
     assert [p["width"] for p in pictures] == [64, 64]
-    # The blur passes zero frequency (white centre); Sobel x removes it (black centre).
-    assert pictures[0]["centre"] == 255 and pictures[0]["edge"] < 10
-    assert pictures[1]["centre"] == 0
+    # The blur passes zero frequency (a yellow centre); Sobel x removes it (purple).
+    assert pictures[0]["centre"] == YELLOW and pictures[0]["edge"][1] < 10
+    assert pictures[1]["centre"] == PURPLE
     # The gains along the axes, one click away.
     figures.nth(1).get_by_text("Gains along the two axes").click()
     profile = figures.nth(1).get_by_test_id("frequency-profile")
@@ -62,7 +64,7 @@ def test_ticking_an_edge_filter_adds_its_band_pass_response(page, live_server, s
 
 def test_dilation_changes_the_response_and_says_why(page, live_server):
     page.goto(f"{live_server}/filters?sample=camera&f=box_blur&size=3")
-    assert page.evaluate(PICTURES)[0]["edge"] < 255
+    assert page.evaluate(PICTURES)[0]["edge"] != YELLOW
     dilation = page.get_by_label("Dilation")
     dilation.fill("2")
     dilation.press("Tab")
@@ -70,7 +72,7 @@ def test_dilation_changes_the_response_and_says_why(page, live_server):
     hint = page.locator("#frequency").get_by_text(re.compile("With dilation 2"))
     hint.wait_for()
     # H(2f): the bright centre comes back at the edges.
-    assert page.evaluate(PICTURES)[0]["edge"] == 255
+    assert page.evaluate(PICTURES)[0]["edge"] == YELLOW
 
 
 def test_colour_kernel_shows_each_slice_and_their_sum_in_portuguese(browser, live_server):

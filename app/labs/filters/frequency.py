@@ -158,15 +158,30 @@ def slice_response(kernel: np.ndarray, part: str, size: int, stride: int = 1) ->
                          aliased)  # fmt: skip
 
 
+# Viridis (perceptually uniform, colour-blind safe) at nine evenly spaced stops: dark purple for
+# gain 0 up to yellow for the largest. A flat response is all yellow, never a blank white box.
+VIRIDIS = np.array([
+    (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
+    (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37),
+], dtype=np.float64)  # fmt: skip
+
+
+def viridis(values: np.ndarray) -> np.ndarray:
+    """(H, W) values in 0..1 -> (H, W, 3) uint8."""
+    stops = np.linspace(0, 1, len(VIRIDIS))
+    values = np.clip(values, 0, 1)
+    channels = [np.interp(values, stops, VIRIDIS[:, c]) for c in range(3)]
+    return np.round(np.stack(channels, axis=-1)).astype(np.uint8)
+
+
 def response_pixels(fields: FilterFields, result: FilterResult, shown: FrequencyView) -> np.ndarray:
-    """(size, size) uint8: the gain of each frequency, black 0 to white at the slice's largest
+    """(size, size, 3) uint8: the gain of each frequency in viridis, from 0 to the slice's largest
     gain; zero frequency in the centre, fx to the right and fy downwards (as the image's rows)."""
     index = min(shown.index, len(result.bank) - 1)
     kernel = slice_kernel(applied_kernel(fields, result, index), shown.part)
     gains = np.abs(frequency.response_2d(kernel, frequency.response_size(kernel.shape)))
     top = float(gains.max())
-    scaled = gains / top if top > 1e-12 else np.zeros_like(gains)
-    return np.round(np.clip(scaled, 0, 1) * 255).astype(np.uint8)
+    return viridis(gains / top if top > 1e-12 else np.zeros_like(gains))
 
 
 # The response picture's frame: a square plot with its axes (geometry in SVG units).
