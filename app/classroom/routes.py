@@ -3,6 +3,7 @@ events), the class board and questions to the class."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import segno
@@ -36,6 +37,7 @@ from app.web.deps import templates_of
 from app.web.errors import UserError, UserErrors
 from app.web.fields import parse_number
 from app.web.i18n import N_
+from app.web.numbers import DECIMAL_COMMA_LOCALES
 from app.web.templating import is_htmx, request_locale
 
 router = APIRouter()
@@ -74,8 +76,8 @@ def class_home(request: Request, code: str = "") -> Response:
                 "code": code[:12],
                 "hours": hours,
             }
-            return _page(request, "classroom/start.html",
-                         {"code": code[:12], "code_error": message, "current": ""}, status=404)  # fmt: skip
+            context = {"code": code[:12], "code_error": message, "current": ""}
+            return _page(request, "classroom/start.html", context, status=404)
         return RedirectResponse(f"/class/{record.code}", status_code=303)
     return _page(
         request,
@@ -490,6 +492,15 @@ def _student_question_context(request: Request, record, student, error: str = ""
     }
 
 
+def parse_answer(text: str, locale: str) -> float | None:
+    """A number as a student writes it: "0,5" and, on a page with decimal commas, "16.384"
+    (a thousands separator) as well as "16384"."""
+    text = text.strip()
+    if locale in DECIMAL_COMMA_LOCALES and re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
+        text = text.replace(".", "")
+    return parse_number(text.replace(",", ".") if text.count(",") == 1 else text)
+
+
 @router.post("/class/{code}/answer", response_class=HTMLResponse)
 async def answer(request: Request, code: str) -> Response:
     classes = classes_of(request)
@@ -503,8 +514,7 @@ async def answer(request: Request, code: str) -> Response:
     if question is None or live is None or live.question != question.id or question.revealed:
         error, status = gettext(N_("This question is closed: the teacher has moved on.")), 409
     else:
-        typed = form.get("answer", "").strip()
-        value = parse_number(typed.replace(",", ".") if typed.count(",") == 1 else typed)
+        value = parse_answer(form.get("answer", ""), request_locale(request))
         if (
             value is None
             or value != value

@@ -459,3 +459,14 @@ def test_student_actions_need_a_student_of_this_class(app):
         assert outsider.get(url).status_code == 403
     assert outsider.post(f"/class/{code}/answer", data={"answer": "0"}).status_code == 403
     assert outsider.post(f"/class/{code}/away").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "value"),
+    [("16384", "en", 16384.0), ("16.384", "pt_BR", 16384.0), ("16.384", "en", 16.384),
+     ("0,5", "pt_BR", 0.5), ("2.5", "pt_BR", 2.5), ("-1.000", "pt_BR", -1000.0), ("x", "en", None)],
+)  # fmt: skip
+def test_a_typed_answer_is_read_as_the_pages_language_writes_numbers(text, locale, value):
+    from app.classroom.routes import parse_answer
+
+    assert parse_answer(text, locale) == value
