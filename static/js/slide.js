@@ -130,8 +130,8 @@
       this.stepButton = find("[data-slide-step]");
       this.speedInput = find("[data-slide-speed]");
       this.speedShown = find("[data-slide-speed-value]");
-      const controls = find("[data-slide-controls]");
-      if (controls) controls.hidden = false;
+      // What only works with this script: the buttons, and the hint that cells can be clicked.
+      this.root.querySelectorAll("[data-slide-controls]").forEach((part) => { part.hidden = false; });
       if (this.speedInput) this.speedInput.value = String(this.speed);
       if (this.speedShown) this.speedShown.textContent = window.localNumber ? window.localNumber(this.speed) : this.speed;
       this.showPlaying();
@@ -325,6 +325,13 @@
   }
 
   document.addEventListener("click", (event) => {
+    const cell = event.target.closest && event.target.closest(".slide-cell");
+    if (cell && playerOf(cell)) { // a cell of the output: the window jumps to its position
+      const player = playerOf(cell);
+      player.stop();
+      player.show(player.cells.indexOf(cell));
+      return;
+    }
     const button = event.target.closest && event.target.closest("[data-slide-play], [data-slide-step], [data-slide-back]");
     const player = button && playerOf(button);
     if (!player || button.getAttribute("aria-disabled") === "true") return;

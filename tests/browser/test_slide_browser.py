@@ -79,7 +79,9 @@ def test_play_fills_the_pooled_strip_to_the_end_and_stops(timed, live_server, sc
     values = cells(page, "[data-slide-values]")
     assert len(values) == 16
     assert page.locator("[data-slide-value]").inner_text() == max(values, key=float)
-    assert page.locator("[data-slide-values] td.slide-winner").inner_text() == max(values, key=float)
+    assert page.locator("[data-slide-values] td.slide-winner").inner_text() == max(
+        values, key=float
+    )
     screenshot(page, "slide-pooling-end-en")
 
 
@@ -106,6 +108,11 @@ def test_step_back_and_the_keyboard(page, live_server):
     shown = status(page)
     page.wait_for_timeout(600)  # paused: nothing moves
     assert status(page) == shown
+    # A click on a cell of the output moves the window there.
+    page.locator(".slide-cell").nth(17).click()
+    assert status(page).startswith("Position 18 of 256: output row 1, column 1,")
+    assert filled(page) == 18
+    page.locator("[data-slide-back]").focus()
     # At the start, stepping back stays at the first position.
     for _ in range(20):
         page.keyboard.press("ArrowLeft")
@@ -260,7 +267,8 @@ def test_without_javascript_the_first_step_is_shown(browser, live_server, screen
     context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 812})
     page = context.new_page()
     page.goto(f"{live_server}/filters?sample=astronaut&f=sobel_x")
-    assert page.locator("[data-slide-controls]").is_hidden()
+    assert page.locator("[data-slide-controls]").first.is_hidden()
+    assert page.get_by_text("Click a cell to move the window there.").is_hidden()
     assert page.locator(".slide-cell.filled").count() == 1
     assert status(page).startswith("Position 1 of 256: output row 0, column 0,")
     assert cells(page, "[data-slide-patch='0']")[:3] == ["0", "0", "0"]  # the zero padding above
