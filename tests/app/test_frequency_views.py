@@ -262,6 +262,17 @@ def test_theorem_error_is_the_engines_on_the_lab_arrays(client):
     assert spectra.tail == sound.ir.size - 1 and spectra.tail_share < 0.01
 
 
+def test_one_frequency_in_numbers_multiplies_magnitudes_and_adds_phases(client):
+    html = client.get("/signals?ir=echo", headers=HX_SOUND).text
+    probe = re.search(r'data-testid="theorem-probe">(.*?)</details>', html, re.S).group(1)
+    found = re.findall(r'<th scope="row">(.*?)</th><td[^>]*>(.*?)</td><td>(.*?)°</td>', probe)
+    rows = {name: (float(m.replace("−", "-")), float(p.replace("−", "-"))) for name, m, p in found}
+    assert rows["X[k]·H[k]"] == rows["Y[k]"]  # equal to the six digits shown
+    (x, x_phase), (h, h_phase), (xh, xh_phase) = rows["X[k]"], rows["H[k]"], rows["X[k]·H[k]"]
+    assert xh == pytest.approx(x * h, rel=1e-5)
+    assert (x_phase + h_phase - xh_phase + 180) % 360 - 180 == pytest.approx(0, abs=0.02)
+
+
 def test_a_loud_ending_shows_the_circular_wrap(client):
     # A tone that lasts to the end: an echo of its last 0.1 s wraps onto the start.
     tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000 + 0.3)

@@ -60,6 +60,25 @@ def binned_db(values: np.ndarray, rate: float, reference: float = 1.0) -> Binned
 
 
 @dataclass(frozen=True)
+class Probe:
+    """Y[k] = X[k] · H[k] at one k, as complex numbers: magnitudes multiply, phases add."""
+
+    k: int
+    hz: float
+    x: complex
+    h: complex
+    y: complex
+
+    @property
+    def product(self) -> complex:
+        return self.x * self.h
+
+    @staticmethod
+    def degrees(value: complex) -> float:
+        return float(np.degrees(np.angle(value)))
+
+
+@dataclass(frozen=True)
 class SoundSpectra:
     """The numbers of the frequency view of one sound setting."""
 
@@ -84,6 +103,7 @@ class SoundSpectra:
     tail: int  # samples of y past circular_n, which wrap around
     tail_share: float  # their largest |value| over y's largest
     reflections: int  # non-zero taps of h after the first (a reverb's reflections)
+    probe: Probe  # one frequency of the theorem in numbers: the loudest of Y
 
     @property
     def nbytes(self) -> int:
@@ -116,6 +136,9 @@ def _spectra(state: SoundFields, result: SoundResult) -> SoundSpectra:
     response_n = fast_len(response_n + response_n % 2)
     _, response = frequency.response_1d(h, response_n, rate)
     x_top = float(np.abs(check.x_spectrum).max()) or 1.0
+    k = int(np.argmax(np.abs(check.y_spectrum)))
+    probe = Probe(k, k * rate / n, complex(check.x_spectrum[k]), complex(check.h_spectrum[k]),
+                  complex(check.y_spectrum[k]))  # fmt: skip
     zoom = comb = null = difference = response_line = None
     if h.size <= BINS // 4:  # its lobes, rate / M wide, span at least 8 of the chart's points
         line_hz = np.linspace(0, rate / 2, BINS)
@@ -156,6 +179,7 @@ def _spectra(state: SoundFields, result: SoundResult) -> SoundSpectra:
         tail=y.size - circular_n,
         tail_share=tail_share,
         reflections=max(0, int(np.count_nonzero(h[1:]))),
+        probe=probe,
     )
 
 
