@@ -168,8 +168,7 @@ def check_nickname(text: str, limit: int) -> str:
         raise UserError(N_("A nickname has at most %(n)s characters (this one has %(count)s)."),
                         n=limit, count=len(nickname))  # fmt: skip
     if any(c in nickname for c in "<>&\"'`") or not nickname.isprintable():
-        raise UserError(N_("A nickname is plain text: letters, digits, spaces and - _ . ! ? "
-                           "only, no < > & or quotes."))  # fmt: skip
+        raise UserError(N_("A nickname is plain text: it cannot hold < > & ` or quotes."))
     return nickname
 
 
