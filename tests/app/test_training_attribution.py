@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from app.config import LIMITS, Settings
 from app.labs.training import attribution, views
 from app.labs.training.drawing import prepare_drawing
+from app.labs.training.views import dataset_framing
 from app.main import create_app
 from app.web.numbers import numbers_for
 from engine import builder, interpret
@@ -282,7 +283,8 @@ def test_an_upload_of_any_shape_gets_its_maps_and_keeps_its_clicks(lab, width, h
     assert response.status_code == 200, response.text[:300]
     assert 'data-testid="attribution-drawn"' in response.text
     input_id = re.search(r'name="input" value="([0-9a-f]{20})"', response.text).group(1)
-    _, prepared = prepare_drawing(picture, 16, LIMITS.max_drawing_pixels)
+    fill, centre = dataset_framing("digits", 16)  # framed as the digits are
+    _, prepared = prepare_drawing(picture, 16, LIMITS.max_drawing_pixels, fill=fill, centre=centre)
     model, _ = own_model(client, run_id)
     predicted = int(model.forward(prepared[None], training=False)[0].argmax())
     assert re.search(rf'<option value="{predicted}" selected>', response.text)

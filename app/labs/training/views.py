@@ -12,7 +12,7 @@ from starlette.datastructures import QueryParams
 
 from app.config import LIMITS
 from app.labs.training import confidence, titles
-from app.labs.training.drawing import prepare_drawing
+from app.labs.training.drawing import framing, prepare_drawing
 from app.labs.training.fields import DIGIT_SIZES, TEMPERATURES, TrainFields, layer_list
 from app.labs.training.worker import augmenter_for
 from app.media.cache import model_nbytes
@@ -141,6 +141,12 @@ def run_data(run: Run) -> Dataset:
     return dataset(run.config["dataset"], run.config["image_size"])
 
 
+@lru_cache(maxsize=8)
+def dataset_framing(name: str, size: int | None) -> tuple[float, str]:
+    """How the dataset's images frame their ink (drawing.framing), once per process."""
+    return framing(dataset(name, size).x_train)
+
+
 def run_model(run: Run, results) -> tuple[Sequential, list[architecture.LayerInfo]]:
     """The trained network, rebuilt from its configuration and weights (cached per run). Pages
     share it across threads: they only run it in evaluation mode, which keeps nothing on it."""
@@ -263,7 +269,9 @@ def confidence_context(run: Run, results, image: np.ndarray, temperature: float,
 def predict_context(run: Run, results, picture: bytes) -> dict:
     model, infos = run_model(run, results)
     data = run_data(run)
-    steps, image = prepare_drawing(picture, data.x_test.shape[-1], LIMITS.max_drawing_pixels)
+    fill, centre = dataset_framing(run.config["dataset"], run.config["image_size"])
+    steps, image = prepare_drawing(picture, data.x_test.shape[-1], LIMITS.max_drawing_pixels,
+                                   fill=fill, centre=centre)  # fmt: skip
     layers, probabilities = layer_table(model, infos, image)
 
     def thumbnails(values: np.ndarray) -> list[str]:
