@@ -8,8 +8,8 @@ import numpy as np
 from app.config import LIMITS
 from app.labs.filters import backward
 from app.labs.filters.fields import FilterFields
-from app.labs.filters.slide import lab_strip
 from app.labs.filters.frequency import frequency_context
+from app.labs.filters.slide import lab_strip
 from app.media import filterbank
 from app.media.filterbank import FilterResult, format_kernel_text, named_kernel, parse_kernel_text
 from app.media.samples import SAMPLES
