@@ -234,7 +234,8 @@ def test_preset_layer_by_layer_figures():
         ((1, 4, 4), "conv 2 3x3 dilation 99", "dilation must be between 1 and 64"),
         ((1, 65, 65), "deconv 2 64x64 stride 64", "its output would be 4160×4160"),
         ((1, 8, 8), "conv 2 3x3 pad 999999999", "sides go up to 4096"),
-        ((3000, 8, 8), "dwconv 3x3 multiplier 2", "input channels × multiplier = 3000 × 2 = 6000 filters"),
+        ((3000, 8, 8), "dwconv 3x3 multiplier 2",
+         "input channels × multiplier = 3000 × 2 = 6000 filters"),
         ((4, 8, 8), "dense 10, dwconv 3x3", "its input is a flat vector"),
     ],
 )  # fmt: skip
