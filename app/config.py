@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     # --- classes (app.classroom) ------------------------------------------------------------
     class_ttl_seconds: int = 4 * 3600  # a class and everything in it, from its start
     max_class_students: int = 200  # students who may join one class
+    max_classes: int = 200  # classes live at once on this server (its store)
+    max_class_questions: int = 100  # questions asked in one class
     max_nickname: int = 30  # characters of a student's nickname
     # Open event streams of one class in one web process (students' tabs and the projector).
     max_class_connections: int = 400

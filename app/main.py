@@ -49,7 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     local = LocalWorkers(settings) if settings.run_workers > 0 else None
     runs = RunManager(settings, store, local)
 
-    classes = Classes(store, settings.class_ttl_seconds, settings.max_class_students)
+    classes = Classes(
+        store,
+        settings.class_ttl_seconds,
+        settings.max_class_students,
+        settings.max_classes,
+        settings.max_class_questions,
+    )
     class_events = EventHub(classes, settings.class_poll_seconds, settings.max_class_connections)
 
     @asynccontextmanager

@@ -23,6 +23,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from app.store.base import Store
+from app.web.errors import UserError
+from app.web.i18n import N_
 
 # No 0/O or 1/I: a code read off a projector is typed without doubt.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -101,16 +103,26 @@ def _json(value) -> bytes:
 class Classes:
     """The classes of one store."""
 
-    def __init__(self, store: Store, ttl: float, max_students: int) -> None:
+    def __init__(self, store: Store, ttl: float, max_students: int, max_classes: int = 200,
+                 max_questions: int = 100) -> None:  # fmt: skip
         self.store = store
         self.ttl = ttl
         self.max_students = max_students
+        self.max_classes = max_classes
+        self.max_questions = max_questions
 
     # --- a class ---------------------------------------------------------------------------
 
     def start(self) -> tuple[ClassRecord, str]:
-        """A new class and its teacher's token (kept only as a digest)."""
+        """A new class and its teacher's token (kept only as a digest); a UserError (503) when
+        the server holds as many live classes as it may."""
         self._sweep()
+        if self.store.zcard("classes") >= self.max_classes:
+            raise UserError(
+                N_("This server already holds %(n)s classes, the most it keeps at once. Ask "
+                   "a teacher to end a class, or try again when one expires."),
+                status=503, n=self.max_classes,
+            )  # fmt: skip
         token = new_token()
         now = time.time()
         for _ in range(20):  # 32^6 codes: a clash with a live class is rare, never kept
@@ -152,7 +164,7 @@ class Classes:
         self.store.zrem("classes", code)
 
     def _sweep(self) -> None:
-        for code, _ in self.store.zrange("classes", high=time.time(), limit=20):
+        for code, _ in self.store.zrange("classes", high=time.time(), limit=50):
             self.end(code)
 
     # --- students --------------------------------------------------------------------------
@@ -206,6 +218,9 @@ class Classes:
     # --- questions -------------------------------------------------------------------------
 
     def ask(self, record: ClassRecord, question: Question) -> Question:
+        if self.store.zcard(f"class:{record.code}:questions") >= self.max_questions:
+            raise UserError(N_("A class holds at most %(n)s questions."), status=409,
+                            n=self.max_questions)  # fmt: skip
         question.id = secrets.token_hex(4)
         question.asked = time.time()
         self._save_question(record, question)

@@ -161,3 +161,19 @@ def test_two_hundred_students_join_at_once_and_the_next_is_told_the_class_is_ful
         count = connection.getresponse().read().decode()
         connection.close()
         assert re.search(r'class-joined-number">200<', count)
+
+
+def test_classes_and_questions_are_bounded(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path, run_workers=0, max_classes=2,
+                              max_class_questions=2))  # fmt: skip
+    teacher, code = start(app)
+    start(app)
+    refused = TestClient(app, follow_redirects=False).post("/class")
+    assert refused.status_code == 503 and "already holds 2 classes" in refused.text
+    for _ in range(2):
+        sent = teacher.post(f"/class/{code}/questions", data={"text": "?", "options": "a\nb"})
+        assert sent.status_code == 303
+    third = teacher.post(f"/class/{code}/questions", data={"text": "?", "options": "a\nb"})
+    assert third.status_code == 409 and "at most 2 questions" in third.text
+    teacher.post(f"/class/{code}/end")
+    assert TestClient(app, follow_redirects=False).post("/class").status_code == 303
