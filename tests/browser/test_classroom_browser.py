@@ -145,3 +145,32 @@ def test_a_class_follows_its_teacher_answers_and_shows_its_runs(browser, live_se
     for page in (teacher, *students):
         assert not page.csp_refusals, page.csp_refusals
         page.context.close()
+
+
+def test_students_on_another_web_process_follow_over_redis(browser, redis_url):
+    """Two web processes on one Redis: the teacher's browser talks to the first, the students'
+    to the second; the second's poller finds the teacher's view in Redis."""
+    from tests.hostile.server import server_process
+
+    with (server_process(redis_url=redis_url, run_workers=0) as (first, _),
+          server_process(redis_url=redis_url, run_workers=0) as (second, _)):  # fmt: skip
+        teacher = new_page(browser)
+        code = start_class(teacher, first)
+        students = [new_page(browser) for _ in range(3)]
+        for student, nickname in zip(students, ("Ana", "Bruno", "Caio"), strict=True):
+            join(student, second, code, nickname)
+            expect(student.locator(".class-status")).to_have_text("Following the teacher")
+        expect(teacher.locator("#class-count .class-joined-number")).to_have_text("3")
+        teacher.goto(f"{first}{KERNEL_A}")
+        for student in students:
+            follows(student, KERNEL_A, FOLLOW + 3000)
+            assert student.url.startswith(second)  # still on its own process
+        teacher.get_by_label("Box blur").uncheck()
+        teacher.get_by_label("Sobel y").check()
+        teacher.wait_for_url(re.compile(r"f=sobel_y"))
+        wanted = path_of(teacher)
+        for student in students:
+            follows(student, wanted)
+        for page in (teacher, *students):
+            assert not page.csp_refusals, page.csp_refusals
+            page.context.close()
