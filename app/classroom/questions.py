@@ -19,11 +19,14 @@ from app.classroom.classes import Question
 from app.labs import LABS
 from app.labs.filters.fields import FilterFields
 from app.labs.optimizers.fields import OptFields
+from app.labs.pooling.fields import PoolFields
 from app.media import filterbank
+from app.media.images import resize_to
 from app.web.errors import UserError
 from app.web.i18n import N_
 from engine.conv import output_size
 from engine.descent import GradientSource, descend
+from engine.pool import pool_output_size
 
 RACE_HORIZON = 2000  # steps each optimizer gets to reach the minimum
 
@@ -112,6 +115,40 @@ def filters_questions(query: QueryParams, media) -> list[ReadyQuestion]:
     return [ReadyQuestion("output-size", question), ReadyQuestion("output-count", number)]
 
 
+# --- Pooling: the pooled map's size --------------------------------------------------------------
+
+
+def pooling_questions(query: QueryParams, media) -> list[ReadyQuestion]:
+    state = PoolFields.parse(query)
+    if state.from_filters:  # a Filters-lab map: its size is that convolution's output
+        height, width = filterbank.compute(state, media).maps.shape[1:]
+    else:  # the picture in grey at the working size
+        height, width = resize_to(state.picture(media), state.pool_res).shape[:2]
+    k, s, p = state.pool_size, state.pool_stride or state.pool_size, state.pool_pad
+    out_h, out_w = pool_output_size(height, k, s, p), pool_output_size(width, k, s, p)
+    if min(out_h, out_w) < 1:
+        return []
+    wrong = [(height, width), (height // k, width // k), (height - k + 1, width - k + 1),
+             (out_h + 1, out_w + 1), (max(1, out_h - 1), max(1, out_w - 1))]  # fmt: skip
+    sizes = [(out_h, out_w)]
+    for size in wrong:
+        if size not in sizes and min(size) > 0 and len(sizes) < 4:
+            sizes.append(size)
+    sizes.sort()
+    question = Question(
+        id="", kind="choice", ready=True,
+        text=N_("The pooled map of this view: what is its size (height × width)?"),
+        options=[{"text": N_("%(h)s × %(w)s"), "params": {"h": h, "w": w}} for h, w in sizes],
+        answer=float(sizes.index((out_h, out_w))),
+        explanation=N_("⌊(n + 2·padding − k) / stride⌋ + 1. Height: ⌊(%(h)s + 2·%(p)s − %(k)s) "
+                       "/ %(s)s⌋ + 1 = %(oh)s. Width: ⌊(%(w)s + 2·%(p)s − %(k)s) / %(s)s⌋ + 1 "
+                       "= %(ow)s."),
+        explanation_params={"h": height, "w": width, "p": p, "k": k, "s": s, "oh": out_h,
+                            "ow": out_w},
+    )  # fmt: skip
+    return [ReadyQuestion("pooled-size", question)]
+
+
 # --- Optimizers: who reaches the minimum first -------------------------------------------------
 
 KIND_NAMES = {
@@ -162,5 +199,6 @@ def optimizers_questions(query: QueryParams, media) -> list[ReadyQuestion]:
 
 PROVIDERS: dict[str, Provider] = {
     "filters": filters_questions,
+    "pooling": pooling_questions,
     "optimizers": optimizers_questions,
 }

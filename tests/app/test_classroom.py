@@ -322,8 +322,29 @@ def test_the_optimizers_question_is_answered_by_racing_them(app):
     assert reached[1] < reached[2] and item.question.answer == 0  # the larger step wins here
 
 
+def naive_pooled(n: int, k: int, stride: int, pad: int) -> int:
+    """Count the windows that fit, one by one."""
+    return sum(1 for start in range(0, n + 2 * pad - k + 1, stride))
+
+
+@pytest.mark.parametrize(
+    ("query", "side", "k", "stride", "pad"),
+    [("", 64, 2, 2, 0), ("psize=3&pstride=2&ppad=1", 64, 3, 2, 1),
+     ("psize=5&pres=128", 128, 5, 5, 0), ("from=filters&f=sobel_x&stride=2&psize=2", 128, 2, 2, 0)],
+)  # fmt: skip
+def test_the_pooled_size_question_is_answered_by_counting_windows(app, query, side, k, stride, pad):
+    from app.media.deps import MediaStore
+
+    samples = app.state.settings.static_dir / "samples"
+    media = MediaStore(app.state.uploads, app.state.results, samples)
+    (item,) = questions.ready_questions(f"/pooling?{query}", media)
+    right = item.question.options[int(item.question.answer)]["params"]
+    expected = naive_pooled(side, k, stride, pad)  # the astronaut is square
+    assert (right["h"], right["w"]) == (expected, expected)
+
+
 def test_a_lab_without_questions_or_a_broken_view_offers_none(app):
-    assert questions.ready_questions("/pooling", None) == []
+    assert questions.ready_questions("/losses", None) == []
     assert questions.ready_questions("/filters?stride=0", None) == []
     assert questions.ready_questions("/filters/image.png", None) == []
 
