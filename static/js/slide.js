@@ -302,7 +302,7 @@
       }
     }
     for (const root of document.querySelectorAll("[data-slide]")) {
-      const source = root.querySelector("script[data-slide-data]");
+      const source = root.querySelector("[data-slide-data]");
       if (!source) continue;
       const text = source.textContent;
       const old = players.get(root);
