@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import home
+from app.classroom import question_routes
 from app.classroom import routes as classroom_routes
 from app.classroom.bar import class_bar
 from app.classroom.classes import Classes
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(home.router)
     app.include_router(classroom_routes.router)
+    app.include_router(question_routes.router)
     for lab in LABS:
         app.include_router(lab.router)
     install_error_handlers(app, request_errors, place_mistake)

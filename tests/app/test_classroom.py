@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 
 import numpy as np
@@ -256,7 +257,9 @@ def test_the_event_hub_sends_each_follower_the_view_and_question_changes(tmp_pat
         hub.unsubscribe(record_.code, late)
         assert hub.channels == {}  # no followers: no poller
 
-    asyncio.run(scenario())
+    # In a thread of its own: a browser test's Playwright may hold this thread's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 # --- questions -----------------------------------------------------------------------------------
@@ -488,6 +491,6 @@ def test_student_actions_need_a_student_of_this_class(app):
      ("0,5", "pt_BR", 0.5), ("2.5", "pt_BR", 2.5), ("-1.000", "pt_BR", -1000.0), ("x", "en", None)],
 )  # fmt: skip
 def test_a_typed_answer_is_read_as_the_pages_language_writes_numbers(text, locale, value):
-    from app.classroom.routes import parse_answer
+    from app.classroom.question_routes import parse_answer
 
     assert parse_answer(text, locale) == value
