@@ -9,7 +9,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from engine.conv import conv1d, conv2d, pad, resolve_padding
+from engine.conv import conv1d, conv2d, resolve_padding
 from engine.layer_base import (
     Layer,
     _float_dtype,
@@ -21,6 +21,7 @@ from engine.layer_base import (
     init_weight,
     shape_text,
 )
+from engine.scratch import scratch
 
 _COLS_BLOCK = 1 << 23  # values of the im2col matrix a convolution's backward builds at once
 
@@ -110,6 +111,17 @@ class _Conv(Layer):
         self.grads["bias"][...] = dout.sum(axis=(0, *range(2, dout.ndim)))
         return dx
 
+    def _padded_batch_last(self, x) -> np.ndarray:
+        """x (N, C, *spatial) -> zero-padded (C, *padded, N), in one strided copy. (Padding
+        first and then copying the transpose took 11× as long for LeNet-sized batches: NumPy
+        walks a transposed copy in the destination's order, an assignment in the source's.)"""
+        nd = self.nd
+        padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], self._pads, strict=True))
+        xt = np.zeros((x.shape[1], *padded, x.shape[0]), dtype=x.dtype)
+        inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], self._pads, strict=True))
+        xt[(slice(None), *inner)] = x.transpose(1, *range(2, 2 + nd), 0)
+        return xt
+
     def _backward_block(self, x, dout, dx) -> np.ndarray:
         """dL/dW of samples x (N, C, *spatial) given dout (N, F, *out); writes dL/dx into dx
         (N, C, *spatial) unless it is None.
@@ -125,20 +137,27 @@ class _Conv(Layer):
         taps = math.prod(k)
         spatial = tuple(range(1, 1 + nd))  # the spatial axes of a (C, *spatial, N) array
         # (N, F, *out) -> (F, *out, N) -> (F, P·N), P = prod(out)
-        dy = dout.transpose(1, *range(2, 2 + nd), 0).reshape(f, -1)
+        dy = scratch("conv.dy", (f, *out, len(x)), dout.dtype)
+        dy[...] = dout.transpose(1, *range(2, 2 + nd), 0)
+        dy = dy.reshape(f, -1)
         # dL/dW = dy @ colsᵀ, cols the im2col matrix of the padded input:
         # (N, C, *padded) -> (C, *padded, N) -> windows (C, *out, N, *K) -> (C·K..., P·N)
-        xt = np.ascontiguousarray(pad(x, self._pads).transpose(1, *range(2, 2 + nd), 0))
+        xt = self._padded_batch_last(x)
         win = sliding_window_view(xt, k, axis=spatial)  # (C, *positions, N, *K), a view
         win = win[(slice(None), *(slice(None, None, st) for st in s))]  # positions -> *out
         order = (0, *range(2 + nd, 2 + 2 * nd), *spatial, 1 + nd)  # -> (C, *K, *out, N)
-        cols = win.transpose(order).reshape(c * taps, -1)  # the one im2col copy
+        cols = scratch("conv.cols", (c, *k, *out, len(x)), x.dtype)
+        cols[...] = win.transpose(order)  # the one im2col copy
+        cols = cols.reshape(c * taps, -1)
         dw = (cols @ dy.T).T.reshape(w.shape)  # (F, C·K...) -> (F, C, *K); BLAS likes this order
         if dx is None:  # e.g. the first layer of a network in training: no col2im needed
             return dw
         # dL/dx: col2im of Wᵀ @ dy, one strided add per kernel tap (not per pixel).
-        dcols = (w.reshape(f, -1).T @ dy).reshape(c, taps, *out, -1)  # (C, K..., *out, N)
-        dxt = np.zeros_like(xt)  # (C, *padded, N)
+        dcols = scratch("conv.dcols", (c * taps, dy.shape[1]), dy.dtype)
+        np.matmul(w.reshape(f, -1).T, dy, out=dcols)
+        dcols = dcols.reshape(c, taps, *out, -1)  # (C, K..., *out, N)
+        dxt = scratch("conv.dxt", xt.shape, xt.dtype)  # (C, *padded, N)
+        dxt.fill(0)
         for t, tap in enumerate(np.ndindex(*k)):
             # every output position o reads the padded input at o·stride + tap
             where = (
