@@ -22,7 +22,7 @@ from engine.conv import conv_naive
 from engine.explain import explain_pixel
 from tests.app.conftest import HX
 
-DATA = re.compile(r'<div hidden data-slide-data>(.*?)</div>', re.S)
+DATA = re.compile(r"<div hidden data-slide-data>(.*?)</div>", re.S)
 
 
 def player_data(html: str) -> dict:
