@@ -28,7 +28,7 @@ from app.classroom.access import (
     teacher_code,
 )  # fmt: skip
 from app.classroom.classes import normal_code
-from app.classroom.events import stream
+from app.classroom.events import END_EVENT, sse, stream
 from app.classroom.questions import lab_of
 from app.runs import owner
 from app.web.deps import templates_of
@@ -216,6 +216,11 @@ async def events(request: Request, code: str) -> Response:
     question asked, revealed or closed) and "end"."""
     classes = classes_of(request)
     record = await run_in_threadpool(classes.get, code)
+    if record is None and "text/event-stream" in request.headers.get("accept", ""):
+        # A page that was following (re)connects after the class ended, e.g. mid-way through
+        # following the teacher to another view: tell it so, or its bar would say "following".
+        return StreamingResponse(iter([sse(*END_EVENT)]), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})  # fmt: skip
     if record is None:
         find_class(request, code)  # the 404 that says why
     member = is_teacher(request, record) or await run_in_threadpool(student_of, request, record)

@@ -304,7 +304,7 @@
     for (const root of document.querySelectorAll("[data-slide]")) {
       const source = root.querySelector("[data-slide-data]");
       if (!source) continue;
-      const text = source.textContent;
+      const text = source.getAttribute("data-slide-data");
       const old = players.get(root);
       if (old && old.text === text) {
         old.refresh(); // the morph may have drawn the first step again over ours

@@ -120,6 +120,16 @@ def test_ending_a_class_removes_it_and_everything_in_it(app):
     assert store.zcard(f"class:{code}:students") == 0 and store.get(f"class:{code}:live") is None
 
 
+def test_a_page_that_reconnects_after_the_end_is_told_the_class_ended(app):
+    teacher, code = start(app)
+    student = join(app, code)
+    teacher.post(f"/class/{code}/end")
+    stream = student.get(f"/class/{code}/events", headers={"Accept": "text/event-stream"})
+    assert stream.status_code == 200 and stream.text == "event: end\ndata: ended\n\n"
+    plain = student.get(f"/class/{code}/events")  # not an event source: the page that says why
+    assert plain.status_code == 404 and f"There is no class with the code {code}" in plain.text
+
+
 def test_an_expired_class_is_gone_and_its_page_says_so(tmp_path, monkeypatch):
     app = create_app(Settings(data_dir=tmp_path, run_workers=0, class_ttl_seconds=60))
     teacher, code = start(app)

@@ -22,7 +22,7 @@ from engine.conv import conv_naive
 from engine.explain import explain_pixel
 from tests.app.conftest import HX
 
-DATA = re.compile(r"<div hidden data-slide-data>(.*?)</div>", re.S)
+DATA = re.compile(r"<div hidden data-slide-data='(.*?)'></div>", re.S)
 
 
 def player_data(html: str) -> dict:
@@ -268,7 +268,7 @@ def test_the_player_is_in_the_htmx_fragment_and_its_json_escapes_markup(client):
     fragment = client.get("/filters?sample=dot&f=identity", headers=HX).text
     assert 'id="slide"' in fragment and "data-slide-data" in fragment
     (payload,) = DATA.findall(fragment)
-    assert "<" not in payload and ">" not in payload
+    assert "<" not in payload and ">" not in payload and "'" not in payload  # attribute-safe
 
 
 # --- Pooling -------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def test_the_products_written_in_the_browser_equal_the_servers_explained_pixel(
     page.goto(f"{live_server}/filters?sample=astronaut&f=gaussian&size=5&sigma=1.3&colour=rgb"
               "&res=128&stride=2&dilation=2&padding=full&row=9&col=20")  # fmt: skip
     explained = page.evaluate(
-        "JSON.parse(document.querySelector('[data-slide-data]').textContent).explained"
+        "JSON.parse(document.querySelector('[data-slide-data]').getAttribute('data-slide-data')).explained"
     )
     columns = page.locator(".slide-grid").evaluate(
         "g => getComputedStyle(g).gridTemplateColumns.split(' ').length"
@@ -199,7 +199,9 @@ def test_two_quick_changes_while_playing_leave_no_second_timer(timed, live_serve
     assert page.evaluate(LIVE_TIMERS) == 0
     assert status(page).startswith("Position 1 of 256")
     assert page.locator("[data-slide-play]").get_attribute("aria-pressed") == "false"
-    data = page.evaluate("JSON.parse(document.querySelector('[data-slide-data]').textContent)")
+    data = page.evaluate(
+        "JSON.parse(document.querySelector('[data-slide-data]').getAttribute('data-slide-data'))"
+    )
     assert (data["stride"], data["dilation"]) == (2, 2)
     # Played again, then two more quick changes: still one timer at most.
     page.get_by_role("button", name=re.compile("Play")).click()
