@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 import numpy as np
 
-from benchmarks.bench_conv import _blas_threads
+from benchmarks import protocol
 from benchmarks.bench_layers import lenet
 from engine import interpret
 from engine.padding import output_size
@@ -26,17 +24,6 @@ from engine.padding import output_size
 PATCH, STRIDE = 8, 4
 IG_STEPS = 32
 GOAL_OCCLUSION_VS_LOOP = 1.0  # the batched map must not be slower than the loop it replaces
-
-
-def best_and_median(fn, repeats: int, warmup: int = 2) -> tuple[float, float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
 
 
 def occlusion_one_pass_per_patch(model, x: np.ndarray, target: int) -> np.ndarray:
@@ -94,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             lambda: interpret.integrated_gradients(model, x, target, steps=IG_STEPS),
         ),  # fmt: skip
     ]
-    timings = [(name, *best_and_median(fn, repeats)) for name, fn in cases]
+    timings = [(name, *protocol.best_and_median(fn, repeats)) for name, fn in cases]
     forward_best, forward_median = timings[0][1], timings[0][2]
 
-    print(f"NumPy {np.__version__}; BLAS: {_blas_threads() or 'unknown'}")
+    print(f"NumPy {np.__version__}; BLAS: {protocol.describe_blas()}; {protocol.machine_load()}")
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset: one per core")
     print(f"os.cpu_count() = {os.cpu_count()}, OPENBLAS_NUM_THREADS = {threads}")
     print(f"LeNet on one 28×28 image, float32; {repeats} runs each after 2 warm-ups")
