@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,28 +35,8 @@ TARGET = 1.5  # ours / best reference
 
 
 def _median_seconds(fn, repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _blas_threads() -> str | None:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    parts = [
-        f"{info.get('internal_api', '?')} {info.get('version', '')} "
-        f"({info.get('num_threads', '?')} threads)"
-        for info in threadpool_info()
-        if info.get("user_api") == "blas"
-    ]
-    return ", ".join(parts) or None
+    """The median of `repeats` timed calls after `warmup`: benchmarks.protocol's statistic."""
+    return protocol.best_and_median(fn, repeats, warmup)[1]
 
 
 def bench_images(ndimage, signal, repeats: int) -> tuple[list[str], int]:
