@@ -121,6 +121,8 @@ def test_a_class_follows_its_teacher_answers_and_shows_its_runs(browser, live_se
     # A student's finished run is on the board, by nickname, with its accuracy.
     trainer = students[1]
     trainer.get_by_role("button", name="Break away").click()
+    # Only once broken away: a page still following is sent the teacher's view as it connects.
+    expect(trainer.locator(".class-status")).to_have_text("Exploring on your own")
     trainer.goto(f"{live_server}/train?dataset=digits&size=16&preset=lenet&epochs=1")
     trainer.get_by_role("button", name="Train", exact=True).click()
     trainer.wait_for_url(re.compile(r"/train/runs/\w+$"))
