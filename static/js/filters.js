@@ -100,3 +100,21 @@ document.addEventListener("keydown", (event) => {
     explainGradient({ xc: img.dataset.channel, xi: clamp(row + dr, 0, inH - 1), xj: clamp(col + dc, 0, inW - 1) });
   }
 });
+
+// ← → anywhere on the page (static/js/keys.js): the explained pixel one step along its map, in
+// reading order (the end of a row goes on to the next row), as a click on that pixel would.
+document.addEventListener("cnn-keys:filters", (event) => {
+  const form = document.getElementById("controls");
+  if (!form || !form.elements["row"]) return;
+  const map = form.elements["m"] ? form.elements["m"].value || "0" : "0";
+  const img = document.getElementById(`fmap-${map}`) || document.querySelector("img.fmap");
+  if (!img) return;
+  event.preventDefault();
+  const outH = Number(img.dataset.outH);
+  const outW = Number(img.dataset.outW);
+  const row = form.elements["row"].value;
+  const col = form.elements["col"].value;
+  const here = row === "" || col === "" ? -event.detail.direction : Number(row) * outW + Number(col);
+  const next = clamp(here + event.detail.direction, 0, outH * outW - 1);
+  explainAt(img, Math.floor(next / outW), next % outW);
+});

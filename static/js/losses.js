@@ -61,3 +61,20 @@ function endDrag() {
 
 document.addEventListener("pointerup", endDrag);
 document.addEventListener("pointercancel", endDrag);
+
+// ← → anywhere on the page (static/js/keys.js) move the slider the user last moved or dragged
+// (at first the prediction ŷ) by one of its steps, as its own arrow keys do.
+let lastSlider = "yhat";
+document.addEventListener("change", (event) => {
+  if (event.isTrusted && event.target.type === "range" && event.target.closest("#controls")) lastSlider = event.target.id;
+});
+document.addEventListener("pointerdown", (event) => {
+  const svg = event.target.closest && event.target.closest("svg[data-drag-input]");
+  if (svg) lastSlider = svg.dataset.dragInput;
+});
+document.addEventListener("cnn-keys:losses", (event) => {
+  const slider = document.getElementById(lastSlider) || document.getElementById("yhat");
+  if (!slider || !window.cnnKeys) return;
+  event.preventDefault();
+  window.cnnKeys.move(slider, event.detail.direction);
+});

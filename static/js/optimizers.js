@@ -41,3 +41,21 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
   button.click();
 });
+
+// → anywhere on the page (static/js/keys.js) takes a step, as the Step button does (not again
+// while that step's answer is on its way); ← goes one step back, as typing one less in "Steps so
+// far" does: the race is replayed from the start to there.
+document.addEventListener("cnn-keys:optimizers", (event) => {
+  const button = document.getElementById("step-button");
+  const steps = document.getElementById("steps");
+  if (!button || !steps || !window.cnnKeys) return;
+  event.preventDefault();
+  if (event.detail.direction > 0) {
+    window.cnnKeys.press(button);
+    return;
+  }
+  const now = Number(steps.value);
+  if (!Number.isInteger(now) || now <= 0) return;
+  steps.value = String(now - 1);
+  steps.dispatchEvent(new Event("change", { bubbles: true }));
+});

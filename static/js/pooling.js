@@ -38,3 +38,19 @@ document.addEventListener("change", (event) => {
   const frame = event.target.closest("figure").querySelector(".image-frame");
   frame.classList.toggle("hide-winners", !event.target.checked);
 });
+
+// ← → anywhere on the page (static/js/keys.js): the explained pool window one step along the
+// pooled map, in reading order, as a click on that cell would.
+document.addEventListener("cnn-keys:pooling", (event) => {
+  const form = document.getElementById("controls");
+  const img = document.getElementById("pooled-map");
+  if (!form || !img || !form.elements["prow"]) return;
+  event.preventDefault();
+  const outH = Number(img.dataset.outH);
+  const outW = Number(img.dataset.outW);
+  const row = form.elements["prow"].value;
+  const col = form.elements["pcol"].value;
+  const here = row === "" || col === "" ? -event.detail.direction : Number(row) * outW + Number(col);
+  const next = Math.min(outH * outW - 1, Math.max(0, here + event.detail.direction));
+  explainCell(Math.floor(next / outW), next % outW);
+});
