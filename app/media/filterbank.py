@@ -257,6 +257,11 @@ def compute(fields: BankFields, media) -> FilterResult:
     )
 
 
+def compute_picture(fields: BankFields, source: DecodedImage) -> FilterResult:
+    """The same maps as `compute`, on a picture that is not kept (a camera frame): no cache."""
+    return _compute(fields, source)
+
+
 def _compute(fields: BankFields, source: DecodedImage) -> FilterResult:
     pixels = resize_to(source, fields.res)  # (H, W, 3)
     if fields.colour == "grey":

@@ -3,6 +3,8 @@ which output value to explain."""
 
 from typing import Literal
 
+from pydantic import model_validator
+
 from app.config import LIMITS
 from app.media.filterbank import BankFields
 from app.web.fields import field
@@ -12,6 +14,8 @@ MAX_POSITION = 100_000  # of an explained pixel; positions past the map are clam
 
 
 class FilterFields(BankFields):
+    # The picture menu's "camera": live frames (app.labs.filters.camera) instead of a picture.
+    camera: bool = field(False, N_("Camera"))
     map_index: int = field(0, N_("Feature map"), alias="m", ge=0, le=LIMITS.max_bank - 1)
     row: int | None = field(None, N_("Row"), ge=0, le=MAX_POSITION)
     col: int | None = field(None, N_("Column"), ge=0, le=MAX_POSITION)
@@ -35,7 +39,23 @@ class FilterFields(BankFields):
     xi: int | None = field(None, N_("Input row"), ge=0, le=MAX_POSITION)
     xj: int | None = field(None, N_("Input column"), ge=0, le=MAX_POSITION)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _camera_source(cls, data):
+        # The menu's choice wins: "camera" turns the live source on, a picture turns it off.
+        if not isinstance(data, dict):
+            return data
+        source = data.get("source")
+        source = source[-1] if isinstance(source, list) and source else source
+        if not isinstance(source, str) or not source.strip():
+            return data
+        data = dict(data, camera="1" if source.strip() == "camera" else "0")
+        if source.strip() == "camera":
+            del data["source"]  # the picture under it stays the one the URL names
+        return data
+
     def omitted(self) -> set[str]:
         # Backward mode off: its fields stay out of the URL, which is then as it always was.
         backward = {"grad", "kc", "ki", "kj", "xc", "xi", "xj"} if self.grad == "off" else set()
-        return super().omitted() | backward
+        camera = set() if self.camera else {"camera"}
+        return super().omitted() | backward | camera

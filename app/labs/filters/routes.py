@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.config import LIMITS
-from app.labs.filters import backward, views
+from app.labs.filters import backward, camera, views
 from app.labs.filters.fields import FilterFields
 from app.labs.filters.frequency import FrequencyView, response_pixels
 from app.media import filterbank
@@ -24,6 +24,7 @@ from app.web.png import clipped_grey, colour_map, diverging_rgb, png_bytes, symm
 from app.web.templating import is_htmx
 
 router = APIRouter()
+router.include_router(camera.router)  # POST /filters/camera/frame
 PAGE, FRAGMENT = "filters/page.html", "filters/_lab.html"
 # Same query, same picture: the browser may keep it. Uploads are content-addressed.
 CACHE = {"Cache-Control": "private, max-age=3600"}
