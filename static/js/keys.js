@@ -53,6 +53,10 @@
     const form = button.form || button.closest("form");
     if ((form && waiting.has(form)) || waiting.has(button)) return true; // that step is still coming
     button.click();
+    // htmx takes a clicked button as the submitter of its form's later requests too, until the
+    // focus leaves it; a key moved no focus, so say it has gone (else the next ← would send
+    // this button's name and value again).
+    button.dispatchEvent(new FocusEvent("focusout", { bubbles: true }));
     return true;
   }
 
