@@ -14,13 +14,14 @@ from fastapi.responses import HTMLResponse
 
 from app.web.i18n import LANG_COOKIE, LANGUAGES, choose_locale
 from app.web.numbers import Numbers, numbers_for
+from app.web.present import is_presenting, keep_present, toggle_url, with_present
 
 HTMX_VERSION = "2.0.11"
 POLL_TOKENS = itertools.count()
 # The morph swap keeps focus and what is typed in the controls while a lab is re-rendered.
 IDIOMORPH_VERSION = "0.8.0"
 # Pages differ by these request headers: caches must keep one copy per value.
-VARY = "HX-Request, Cookie, Accept-Language"
+VARY = "HX-Request, Cookie, Accept-Language, X-Present"
 
 
 def plain_gettext(translations: gettext.NullTranslations):
@@ -71,6 +72,10 @@ def make_environment(
     env.globals["HTMX_VERSION"] = HTMX_VERSION
     env.globals["IDIOMORPH_VERSION"] = IDIOMORPH_VERSION
     env.globals["LANGUAGES"] = LANGUAGES
+    # Presentation mode (?present=1): the body's class, and links that keep or toggle the flag.
+    env.globals["presenting"] = is_presenting
+    env.globals["keep_present"] = keep_present
+    env.globals["present_toggle_url"] = toggle_url
     return env
 
 
@@ -161,6 +166,8 @@ class Templates:
         in the address bar (the canonical query, shorter than the form and with nothing
         stale); the whole `page` otherwise."""
         if is_htmx(request):
+            if push and is_presenting(request):
+                push = with_present(push)  # the presented view stays a link to itself
             headers = {"HX-Push-Url": push} if push else None
             return self.response(request, fragment, context, status, headers)
         return self.response(request, page, context, status)

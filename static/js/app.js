@@ -158,3 +158,62 @@ document.addEventListener("DOMContentLoaded", () => {
     if (region && region.querySelector(".error-message[data-control]")) placeMistakes(form, region);
   }
 });
+
+// --- Presentation mode (?present=1, app/web/present.py) --------------------------------------
+// The flag lives in the address. htmx requests carry it as a header (a lab's form has no field
+// for it), links inside the page keep it, and the enter/leave button switches the address the
+// page shows now (htmx may have pushed a new one since the page loaded).
+const presenting = () => document.body && document.body.classList.contains("present");
+
+document.addEventListener("htmx:configRequest", (event) => {
+  if (presenting()) event.detail.headers["X-Present"] = "1";
+});
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[href]");
+  if (!link) return;
+  const url = new URL(link.href, window.location.href);
+  if (url.origin !== window.location.origin) return;
+  if (link.hasAttribute("data-present-toggle")) {
+    const here = new URL(window.location.href);
+    if (presenting()) here.searchParams.delete("present");
+    else here.searchParams.set("present", "1");
+    link.href = here.toString();
+  } else if (presenting() && !url.pathname.startsWith("/static/") && !url.pathname.startsWith("/lang/")
+             && url.searchParams.get("present") !== "1" && !link.hasAttribute("download")) {
+    url.searchParams.set("present", "1");
+    link.href = url.toString();
+  }
+});
+
+// Chart text at least 16 px on the screen: an SVG's text is sized in its own units, so each
+// chart is told how much it is scaled (--svg-scale) and the stylesheet divides by it.
+function measureCharts() {
+  if (!presenting()) return;
+  // The room left under the figure's top on the first screen: the figure and its explanation
+  // fit in it (app.css), however tall the lab's heading is.
+  const marked = Array.from(document.querySelectorAll('[data-present="figure"], [data-present="explain"]'))
+    .filter((element) => element.getClientRects().length);
+  if (marked.length) {
+    const top = Math.min(...marked.map((element) => element.getBoundingClientRect().top + window.scrollY));
+    document.body.style.setProperty("--present-room", `${Math.max(240, window.innerHeight - top - 12)}px`);
+  }
+  for (const svg of document.querySelectorAll("svg[viewBox]")) {
+    const box = svg.viewBox.baseVal;
+    const shown = svg.getBoundingClientRect();
+    if (!box || !box.width || !box.height || !shown.width || !shown.height) continue;
+    const scale = svg.getAttribute("preserveAspectRatio") === "none"
+      ? shown.height / box.height
+      : Math.min(shown.width / box.width, shown.height / box.height);
+    svg.style.setProperty("--svg-scale", scale.toFixed(4));
+  }
+}
+document.addEventListener("DOMContentLoaded", () => {
+  measureCharts();
+  if (presenting() && window.ResizeObserver) new ResizeObserver(measureCharts).observe(document.body);
+});
+document.addEventListener("htmx:afterSettle", measureCharts);
+document.addEventListener("toggle", measureCharts, true);  // a <details> opened
+document.addEventListener("change", (event) => {
+  if (event.target.id === "present-all") requestAnimationFrame(measureCharts);
+});
