@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     store_blob_bytes: int = 1024 * MB  # decoded uploads kept in the store, oldest use first out
     upload_ttl_seconds: int = 6 * 3600  # an upload is kept this long after its last use
     own_max_pictures_per_class: int = 200  # a student's own class, camera shots or uploads
+    own_min_pictures_per_class: int = 5  # before a run on them may start (a share is the test)
 
     # --- runs, epochs and seconds ----------------------------------------------------------
     # Queue consumers (runs training at once) that the web app starts beside itself, in one child

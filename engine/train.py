@@ -55,9 +55,10 @@ class TrainConfig:
         return DEFAULT_LR[self.optimizer] if self.lr is None else float(self.lr)
 
 
-def validate(config: TrainConfig) -> None:
-    """Refuse a configuration before any work, naming the value."""
-    if config.dataset not in DATASETS:
+def validate(config: TrainConfig, data_given: bool = False) -> None:
+    """Refuse a configuration before any work, naming the value. With the data given (a
+    student's own pictures), the dataset's name is only a label."""
+    if config.dataset not in DATASETS and not data_given:
         raise EngineError(
             N_("Unknown dataset '%(name)s': choose digits or shapes."), name=str(config.dataset)
         )
@@ -156,7 +157,7 @@ def train(
 ) -> TrainResult:
     """Train a preset (or `model`) on the dataset with engine.fit's loop; returns the model and
     its history."""
-    validate(config)
+    validate(config, data_given=data is not None)
     if data is None:
         size = config.image_size or (16 if config.dataset == "digits" else None)
         data = load_dataset(config.dataset, **({"size": size} if size else {}))

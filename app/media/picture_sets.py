@@ -117,6 +117,15 @@ def picture_png(data: bytes, limits: Limits) -> tuple[str, bytes]:
     return content_id(png), png
 
 
+def picture_array(png: bytes, size: int, colour: bool) -> np.ndarray:
+    """A kept picture (its PNG) at the working size: (C, size, size) uint8, C = 3 or 1. A
+    picture to classify goes through picture_png and this, as the training pictures did."""
+    image = Image.open(io.BytesIO(png)).convert("RGB" if colour else "L")
+    image = image.resize((size, size), Image.Resampling.LANCZOS)
+    pixels = np.asarray(image, dtype=np.uint8)
+    return pixels.transpose(2, 0, 1) if colour else pixels[None]
+
+
 def _working_size(data: bytes) -> int:
     """The long side to decode at so that the short side keeps PICTURE_SIDE pixels (a banner's
     centre square must not shrink to a few pixels), within MAX_DECODE_SIDE."""
@@ -213,10 +222,7 @@ class PictureSets:
                 data = self.store.get_blob(self._picture_key(pid))
                 if data is None:
                     continue  # expired on its own: the counts on the page say so
-                image = Image.open(io.BytesIO(data)).convert("RGB" if colour else "L")
-                image = image.resize((size, size), Image.Resampling.LANCZOS)
-                pixels = np.asarray(image, dtype=np.uint8)
-                images.append(pixels.transpose(2, 0, 1) if colour else pixels[None])
+                images.append(picture_array(data, size, colour))
                 labels.append(index)
         channels = 3 if colour else 1
         stacked = np.stack(images) if images else np.zeros((0, channels, size, size), np.uint8)

@@ -74,6 +74,8 @@ class Run:
     workers_starting: bool = False  # this server's own consumer is starting, while queued
     _state: dict | None = field(default=None, repr=False)
     _load_state: object = field(default=None, repr=False, compare=False)
+    # The store's blob reader, for data a lab keeps beside its runs (a student's own pictures).
+    read_blob: object = field(default=None, repr=False, compare=False)
 
     @property
     def active(self) -> bool:
@@ -129,7 +131,8 @@ _STORED = [
     f.name
     for f in dataclasses.fields(Run)
     if f.name
-    not in ("name", "position", "start_eta", "slots", "workers_starting", "_state", "_load_state")
+    not in ("name", "position", "start_eta", "slots", "workers_starting", "_state", "_load_state",
+            "read_blob")
 ]
 
 
@@ -156,6 +159,7 @@ def load(store, run_id: str) -> Run | None:
         return None
     run = loads(data)
     run._load_state = lambda: _load_state(store, run_id)
+    run.read_blob = store.get_blob
     return run
 
 

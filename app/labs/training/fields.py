@@ -21,6 +21,7 @@ from engine.train import DEFAULT_LR
 PRESETS = ("lenet", "tiny", "mlp", "custom")
 TEMPERATURES = (0.25, 10.0)  # the softmax temperature's range: sharper ... flatter
 DIGIT_SIZES = (8, 16, 28)
+OWN_SIZES = (32, 64)  # the working sizes of a student's own pictures
 AUGMENTATIONS = ("shift", "rotate", "scale", "flip", "noise")
 # What the layer editor's "add" menu puts in, as shape-calculator text.
 NEW_LAYERS = {
@@ -54,8 +55,7 @@ class TrainFields(Fields):
 
     @model_validator(mode="after")
     def _run(self):
-        if self.size not in DIGIT_SIZES:
-            raise UserError(N_("Digits come at 8, 16 or 28 pixels (got %(n)s)."), n=self.size)
+        self.check_size()
         typed = self.arch[: LIMITS.max_train_arch_text].strip()
         shown_for = self.arch_for or self.preset
         classes = self.classes
@@ -81,6 +81,10 @@ class TrainFields(Fields):
             self.preset = "custom"
         self.edit = self.add_kind = self.arch_for = None
         return self
+
+    def check_size(self) -> None:
+        if self.size not in DIGIT_SIZES:
+            raise UserError(N_("Digits come at 8, 16 or 28 pixels (got %(n)s)."), n=self.size)
 
     def omitted(self) -> set[str]:
         hidden = set() if self.preset == "custom" else {"arch"}
@@ -110,6 +114,37 @@ class TrainFields(Fields):
             "seed": self.seed,
             "augment_options": {name: True for name in self.augment},
         }
+
+
+class OwnTrainFields(TrainFields):
+    """The same choices on a student's own pictures (app.labs.training.own): a picture set kept
+    in the store, grey or colour, at 32 or 64 pixels. `class_count` is the set's, filled in by
+    the route from the set itself; the output layer needs it before the set is read."""
+
+    dataset: Literal["own"] = field("own", N_("Dataset"))
+    size: int = field(OWN_SIZES[0], N_("Working size"), ge=OWN_SIZES[0], le=OWN_SIZES[-1])
+    picture_set: str = field("", N_("Picture set"), alias="set", max_length=40)
+    colour: bool = field(False, N_("Colour"))
+    class_count: int = field(2, N_("Classes"), alias="k", ge=2, le=5)
+
+    def check_size(self) -> None:
+        if self.size not in OWN_SIZES:
+            raise UserError(N_("Your pictures are used at 32 or 64 pixels (got %(n)s)."),
+                            n=self.size)  # fmt: skip
+
+    def omitted(self) -> set[str]:
+        return super().omitted() | (set() if self.colour else {"colour"})
+
+    @property
+    def classes(self) -> int:
+        return self.class_count
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (3 if self.colour else 1, self.size, self.size)
+
+    def run_config(self) -> dict:
+        return super().run_config() | {"image_size": self.size, "colour": self.colour}
 
 
 class ConfidenceFields(Fields):

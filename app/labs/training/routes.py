@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams, UploadFile
 
-from app.labs.training import attribution, views
+from app.labs.training import attribution, own, views
 from app.labs.training.drawing import drawing_bytes
 from app.labs.training.export import export_code
 from app.labs.training.fields import ConfidenceFields, TrainFields
@@ -29,6 +29,7 @@ from app.web.templating import is_htmx
 from engine import builder
 
 router = APIRouter()
+router.include_router(own.router)  # /train/own: train on your own classes
 WORKER = "app.labs.training.worker:run"
 PAGE, FRAGMENT = "training/setup.html", "training/_setup.html"
 MAX_SAMPLE = 100_000
@@ -165,6 +166,8 @@ def _inside_context(request, run, results, runs, uploads, shown, temperature: fl
     views.run_evaluation(run, results, runs)
     context = attribution.inside_context(run, results, uploads, shown, drawn)
     image = views.run_data(run).x_test[context["sample"]]
+    if run.config["dataset"] == "own":  # train and test accuracy side by side, and try it
+        context |= own.inside_extra(run, results)
     return context | views.confidence_context(run, results, image, temperature, gettext,
                                               templates.numbers(request))  # fmt: skip
 
@@ -214,7 +217,7 @@ def run_sample(run: ImageRun, shown: Annotated[SampleImage, Query()]) -> Respons
     data = views.run_data(run)
     if shown.index >= len(data.x_test):
         raise UserError(N_("There is no test image %(n)s."), status=404, n=shown.index)
-    return _png(colour_map(data.x_test[shown.index, 0] * 255))
+    return _png(views.picture_pixels(data.x_test[shown.index]))
 
 
 @router.get("/train/runs/{run_id}/layer.png")

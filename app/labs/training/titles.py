@@ -3,7 +3,11 @@
 from app.web.i18n import N_
 from engine.schedules import SCHEDULE_TITLES as ENGINE_SCHEDULE_TITLES
 
-DATASET_TITLES = {"digits": N_("Handwritten digits (UCI)"), "shapes": N_("Shapes (generated)")}
+DATASET_TITLES = {
+    "digits": N_("Handwritten digits (UCI)"),
+    "shapes": N_("Shapes (generated)"),
+    "own": N_("Your own pictures"),  # app.labs.training.own; not in the setup's dataset menu
+}
 PRESET_TITLES = {
     "lenet": N_("LeNet"),
     "tiny": N_("Tiny CNN"),

@@ -13,8 +13,14 @@ from starlette.datastructures import QueryParams
 from app.config import LIMITS
 from app.labs.training import confidence, titles
 from app.labs.training.drawing import framing, prepare_drawing
-from app.labs.training.fields import DIGIT_SIZES, TEMPERATURES, TrainFields, layer_list
-from app.labs.training.worker import augmenter_for
+from app.labs.training.fields import (
+    DIGIT_SIZES,
+    TEMPERATURES,
+    OwnTrainFields,
+    TrainFields,
+    layer_list,
+)
+from app.labs.training.worker import augmenter_for, own_data
 from app.media.cache import model_nbytes
 from app.runs.deps import find_run, runs_of
 from app.runs.manager import Run
@@ -24,7 +30,7 @@ from app.web.errors import UserError
 from app.web.i18n import N_
 from app.web.layers import PipelineLayer, field_box
 from app.web.numbers import LocalNumber, Numbers
-from app.web.png import colour_map, diverging_rgb, png_data_uri
+from app.web.png import clipped_grey, colour_map, diverging_rgb, png_data_uri
 from engine import architecture, builder
 from engine.augment import Augmenter
 from engine.datasets import Dataset, load_dataset
@@ -134,11 +140,26 @@ def augment_grid(form: TrainFields) -> np.ndarray:
 
 
 def run_form(run: Run) -> TrainFields:
-    return TrainFields.parse(QueryParams(run.config["query"]))
+    fields = OwnTrainFields if run.config["dataset"] == "own" else TrainFields
+    return fields.parse(QueryParams(run.config["query"]))
 
 
 def run_data(run: Run) -> Dataset:
+    if run.config["dataset"] == "own":
+        return own_run_data(run.config["own_data"], tuple(run.config["class_names"]),
+                            run.read_blob)  # fmt: skip
     return dataset(run.config["dataset"], run.config["image_size"])
+
+
+@lru_cache(maxsize=4)
+def own_run_data(key: str, class_names: tuple[str, ...], read_blob) -> Dataset:
+    """A run's own pictures, from the snapshot its start kept in the store (by content, so
+    the copy cached here never goes stale)."""
+    try:
+        return own_data({"class_names": list(class_names)}, read_blob(key))
+    except ValueError as error:
+        raise UserError(N_("The pictures of this run are no longer kept: train it again."),
+                        status=410) from error  # fmt: skip
 
 
 @lru_cache(maxsize=8)
@@ -167,6 +188,14 @@ def run_model(run: Run, results) -> tuple[Sequential, list[architecture.LayerInf
     return results.get_or_compute(
         f"model:{run.id}", rebuild, nbytes=lambda pair: model_nbytes(pair[0])
     )
+
+
+def picture_pixels(image: np.ndarray) -> np.ndarray:
+    """A (C, H, W) network input in [0, 1] as the screen shows it: a colour picture as it is,
+    a grey one scaled to its brightest pixel (a digit's ink)."""
+    if image.shape[0] == 3:
+        return clipped_grey(image.transpose(1, 2, 0) * 255)
+    return colour_map(image[0] * 255)
 
 
 def filter_grid(weights: np.ndarray) -> np.ndarray:

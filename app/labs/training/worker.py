@@ -2,11 +2,13 @@
 
 It runs in its own process (app.runs.entry starts it, with one BLAS thread and a lower priority),
 so a run never blocks page requests and Stop can always free the CPU. It imports only the engine
-and the reporter: no web code.
+and the reporter: no web code. A run on a student's own pictures reads their snapshot from the
+store the consumer was started with (its environment names it, as app.runs.local sets it).
 """
 
 from __future__ import annotations
 
+import io
 import time
 
 import numpy as np
@@ -14,11 +16,45 @@ import numpy as np
 from app.runs.reporter import Reporter, error_payload
 from engine.augment import Augmenter
 from engine.builder import build
-from engine.datasets import load_dataset
+from engine.datasets import Dataset, load_dataset
+from engine.datasets.own import own_dataset
 from engine.layers import ReLU
 from engine.train import TrainConfig, default_augmenter, train
 
 FILTERS_EVERY = 0.5  # seconds between first-layer filter snapshots
+OWN_SPLIT_SEED = 0  # one held-out share per set, whatever the run's seed: runs compare
+
+
+def pack_own(images: np.ndarray, labels: np.ndarray) -> bytes:
+    """A set's pictures at the working size, (N, C, S, S) uint8 and (N,) labels, as one blob."""
+    out = io.BytesIO()
+    np.savez(out, images=images, labels=labels)
+    return out.getvalue()
+
+
+def own_data(config: dict, blob: bytes | None) -> Dataset:
+    """An own-pictures run's dataset from its snapshot, split as every process splits it."""
+    if blob is None:
+        raise ValueError("The pictures of this run are no longer kept: train it again.")
+    with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+        images, labels = arrays["images"], arrays["labels"]
+    return own_dataset(images, labels, config["class_names"], seed=OWN_SPLIT_SEED,
+                       min_per_class=config.get("min_per_class", 1))  # fmt: skip
+
+
+def load_run_data(config: dict) -> Dataset:
+    if config["dataset"] != "own":
+        size = config.get("image_size")
+        kwargs = {"size": size} if size and config["dataset"] == "digits" else {}
+        return load_dataset(config["dataset"], **kwargs)
+    from app.config import Settings  # only here: the store is the consumer's, from its env
+    from app.store import open_store
+
+    store = open_store(Settings())
+    try:
+        return own_data(config, store.get_blob(config["own_data"]))
+    finally:
+        store.close()
 
 
 def augmenter_for(options: dict | None, size: int) -> Augmenter | None:
@@ -73,9 +109,9 @@ def run(config: dict, queue, stop_event, pause_event, max_seconds: float) -> Non
         options = dict(config)
         augment_options = options.pop("augment_options", None)
         options.pop("query", None)  # the web form it came from, for the pages only
-        size = options.get("image_size")
-        kwargs = {"size": size} if size and options["dataset"] == "digits" else {}
-        data = load_dataset(options["dataset"], **kwargs)
+        data = load_run_data(options)
+        for name in ("own_data", "class_names", "colour", "min_per_class"):  # read above
+            options.pop(name, None)
         options["augmenter"] = augmenter_for(augment_options, data.x_train.shape[-1])
         train_config = TrainConfig(**options)
         seeds = np.random.SeedSequence(train_config.seed).spawn(5)
