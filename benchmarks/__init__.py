@@ -12,6 +12,7 @@ python -m benchmarks.bench_signals [--quick] long 1-D convolution by FFT; 3-D ke
 python -m benchmarks.bench_optimizers        the optimizer race and the Optimizer lab over HTTP
 python -m benchmarks.bench_text [--quick]    tokenizing and padding; the text CNN on the reviews
 python -m benchmarks.bench_interpret [--quick] saliency, Grad-CAM, occlusion on LeNet vs one forward
+python -m benchmarks.bench_camera [--quick]  a live camera frame vs the Filters page, per core
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def run_all(quick: bool = False) -> int:
     Returns the worst exit status (0 when all ran).
     """
     from benchmarks import (
+        bench_camera,
         bench_conv,
         bench_interpret,
         bench_layers,
@@ -40,7 +42,7 @@ def run_all(quick: bool = False) -> int:
     status = 0
     benches = (
         bench_conv, bench_server, bench_pool, bench_layers, bench_train, bench_training_lab,
-        class_training, bench_signals, bench_optimizers, bench_text, bench_interpret,
+        class_training, bench_signals, bench_optimizers, bench_text, bench_interpret, bench_camera,
     )  # fmt: skip
     for bench in benches:
         status = max(status, bench.main(argv))
