@@ -75,6 +75,7 @@
     } else {
       control.stepDown();
     }
+    control.scrollIntoView({ block: "nearest" }); // what moved, in view (Signals' is far down)
     if (control.value === before) return true; // at its end: nothing to ask
     control.dispatchEvent(new Event("input", { bubbles: true }));
     control.dispatchEvent(new Event("change", { bubbles: true }));
@@ -96,7 +97,7 @@
     });
     rows[next].scrollIntoView({ block: "nearest" });
     const head = rows[next].querySelector("th") || rows[next];
-    announce(`${next + 1} / ${rows.length}: ${head.textContent}`);
+    announce(`${next + 1} / ${rows.length}: ${head.innerText}`); // innerText: a <br> is a space
     return true;
   }
 
@@ -138,7 +139,7 @@
     if (!announceFrom) return;
     const source = document.querySelector(announceFrom);
     announceFrom = null;
-    if (source) announce(source.textContent);
+    if (source) announce(source.innerText);
   });
 
   // On window, so that it runs after every handler on the document and sees their preventDefault.
