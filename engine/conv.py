@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.conv_fast import Plan, choose, direct, fft
+from engine.conv_fast import Plan, batch_last_suits, choose, direct, fft, im2col_batch_last
 from engine.padding import (
     MAX_STEP,
     PADDING_MODES,
@@ -174,6 +174,8 @@ def _conv_nd(x, w, b, stride, padding, dilation, padding_mode, method, nd, name)
         method = choose(p, wc)
     if method == "fft":
         out = fft(xc, p.pads, p.mode, wc, p.stride, p.dilation, p.eff, p.out_shape, dtype)
+    elif batch_last_suits(p, wc):  # CNN layers: a batch of many-channel samples
+        out = im2col_batch_last(xc, p.pads, wc, p.stride, p.dilation, p.out_shape, dtype)
     else:
         xp = pad(xc, p.pads, p.mode)  # (N, C, *padded)
         out = direct(xp, wc, p.stride, p.dilation, p.eff, p.out_shape, dtype)  # (N, F, *out)

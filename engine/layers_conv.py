@@ -10,6 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from engine.conv import conv1d, conv2d, resolve_padding
+from engine.conv_fast import padded_batch_last
 from engine.layer_base import (
     Layer,
     _float_dtype,
@@ -111,17 +112,6 @@ class _Conv(Layer):
         self.grads["bias"][...] = dout.sum(axis=(0, *range(2, dout.ndim)))
         return dx
 
-    def _padded_batch_last(self, x) -> np.ndarray:
-        """x (N, C, *spatial) -> zero-padded (C, *padded, N), in one strided copy. (Padding
-        first and then copying the transpose took 11× as long for LeNet-sized batches: NumPy
-        walks a transposed copy in the destination's order, an assignment in the source's.)"""
-        nd = self.nd
-        padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], self._pads, strict=True))
-        xt = np.zeros((x.shape[1], *padded, x.shape[0]), dtype=x.dtype)
-        inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], self._pads, strict=True))
-        xt[(slice(None), *inner)] = x.transpose(1, *range(2, 2 + nd), 0)
-        return xt
-
     def _backward_block(self, x, dout, dx) -> np.ndarray:
         """dL/dW of samples x (N, C, *spatial) given dout (N, F, *out); writes dL/dx into dx
         (N, C, *spatial) unless it is None.
@@ -142,7 +132,7 @@ class _Conv(Layer):
         dy = dy.reshape(f, -1)
         # dL/dW = dy @ colsᵀ, cols the im2col matrix of the padded input:
         # (N, C, *padded) -> (C, *padded, N) -> windows (C, *out, N, *K) -> (C·K..., P·N)
-        xt = self._padded_batch_last(x)
+        xt = padded_batch_last(x, self._pads)
         win = sliding_window_view(xt, k, axis=spatial)  # (C, *positions, N, *K), a view
         win = win[(slice(None), *(slice(None, None, st) for st in s))]  # positions -> *out
         order = (0, *range(2 + nd, 2 + 2 * nd), *spatial, 1 + nd)  # -> (C, *K, *out, N)
@@ -164,8 +154,9 @@ class _Conv(Layer):
                 slice(a, a + st * (o - 1) + 1, st) for a, st, o in zip(tap, s, out, strict=True)
             )
             dxt[(slice(None), *where)] += dcols[:, t]
-        crop = (slice(lo, lo + n) for (lo, _), n in zip(self._pads, x.shape[2:], strict=True))
-        dx[...] = dxt[(slice(None), *crop)].transpose(1 + nd, 0, *spatial)  # (N, C, *spatial)
+        crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(self._pads, x.shape[2:], strict=True))
+        for channel in range(c):  # (N, *spatial) ← (*spatial, N), a channel at a time (cached)
+            dx[:, channel] = dxt[(channel, *crop)].transpose(nd, *range(nd))
         return dw
 
 

@@ -84,7 +84,8 @@ class _Pool(Layer):
         if self.kind == "max":
             if self._indices is None:  # forward ran in evaluation mode
                 _, self._indices = self._max(self._x, return_indices=True)
-            dx = max_pool_backward(dout, self._indices, self._x_shape)
+            overlapping = any(s < k for s, k in zip(self.stride, self.kernel_size, strict=True))
+            dx = max_pool_backward(dout, self._indices, self._x_shape, overlapping)
         else:
             dx = avg_pool_backward(dout, self._x_shape, self.kernel_size, self.stride, self.padding)
         return dx.astype(dout.dtype, copy=False)  # (N, C, *spatial)

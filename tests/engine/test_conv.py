@@ -70,13 +70,18 @@ def make_case(case, seed=0, dtype=np.float64):
     return x, w, b, kwargs
 
 
-@pytest.fixture(params=["shift", "im2col"])
+@pytest.fixture(params=["shift", "im2col", "im2col-batch-last"])
 def direct_strategy(request, monkeypatch):
-    """Force one of the two direct strategies, so both are checked on every case."""
+    """Force one of the direct strategies, so each is checked on every case (the batch-last
+    im2col takes every zero-padded case, whatever its batch and channels)."""
     if request.param == "shift":
         monkeypatch.setattr(fast, "_direct_costs", lambda *a: (0.0, 1.0))
     else:
         monkeypatch.setattr(fast, "_direct_costs", lambda *a: (1.0, 0.0))
+    batch_last = request.param == "im2col-batch-last"
+    monkeypatch.setattr(fast, "_BATCH_LAST_MIN_CHANNELS", 1 if batch_last else 10**9)
+    monkeypatch.setattr(fast, "_BATCH_LAST_MIN_SAMPLES", 1)
+    monkeypatch.setattr(fast, "_TRANSPOSE_TILE", 3)  # several tiles even on tiny outputs
     return request.param
 
 
@@ -399,6 +404,35 @@ def test_float32_in_float32_out(method):
     )
     assert expected.dtype == np.float64
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize(
+    ("n", "c", "f", "size", "k", "padding", "stride", "dilation", "batch_last"),
+    [
+        (16, 6, 16, 14, 5, 0, 1, 1, True),  # LeNet's second convolution
+        (12, 16, 8, 9, 3, 1, 2, 1, True),
+        (9, 4, 5, 11, 3, 2, 1, 2, True),
+        (16, 1, 6, 28, 5, 2, 1, 1, False),  # one channel: batch-first is faster
+        (2, 16, 8, 9, 3, 1, 1, 1, False),  # two samples
+    ],
+)
+def test_cnn_layer_shapes_take_the_batch_last_im2col(
+    n, c, f, size, k, padding, stride, dilation, batch_last
+):
+    """The path CNN layers take by default, in float32 within 1e-5 of the float64 loop, and
+    in float64 to 1e-12."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((n, c, size, size))
+    w = rng.standard_normal((f, c, k, k))
+    b = rng.standard_normal(f)
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation)
+    plan = ec._plan(x, w, b, stride, padding, dilation, "zeros", 2, "conv2d")
+    assert fast.batch_last_suits(plan, w) is batch_last
+    expected = conv_naive(x, w, b, **kwargs)
+    np.testing.assert_allclose(conv2d(x, w, b, **kwargs), expected, rtol=1e-12, atol=1e-12)
+    got32 = conv2d(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), **kwargs)
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
 
 
 def test_float32_big_image_both_methods_agree():

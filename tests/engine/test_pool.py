@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
+import engine.pool as pool
 from engine.activations import (
     leaky_relu,
     leaky_relu_grad,
@@ -175,3 +176,33 @@ def test_ties_go_to_the_first_maximum_and_nan_wins():
     x = np.array([[[[1.0, 5.0], [np.nan, 0.0]]]])
     values, indices = max_pool2d(x, 2, return_indices=True)
     assert np.isnan(values[0, 0, 0, 0]) and indices[0, 0, 0, 0] == 2
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 8, 8), (2, 3, 7, 9), (1, 1, 2, 2), (4, 5, 28, 28)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32])
+def test_the_2x2_fast_path_equals_the_general_path(shape, dtype, monkeypatch):
+    """2×2 pools at stride 2 take pairwise comparisons of a reshaped view. The same maxima and
+    first-maximum indices as the general path, on ReLU'd and rounded values full of ties."""
+    rng = np.random.default_rng(13)
+    x = np.maximum(np.round(rng.normal(size=shape), 1), 0).astype(dtype)
+    fast_values, fast_indices = max_pool2d(x, 2, return_indices=True)
+    monkeypatch.setattr(pool, "_max_pool_2x2", lambda x: None)
+    values, indices = max_pool2d(x, 2, return_indices=True)
+    np.testing.assert_array_equal(fast_values, values)
+    np.testing.assert_array_equal(fast_indices, indices)
+    assert fast_indices.dtype == np.int64
+    np.testing.assert_array_equal(values, naive_pool2d(x, (2, 2), (2, 2), (0, 0), np.max))
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "k", "s", "p"), [c for c in CASES if c[3] is None or c[3] == c[2]]
+)
+def test_backward_without_overlap_puts_what_the_sum_adds(h, w, k, s, p):
+    rng = np.random.default_rng(14)
+    x = np.round(rng.normal(size=(2, 3, h, w)), 1)
+    out, indices = max_pool2d(x, k, s, p, return_indices=True)
+    dout = rng.normal(size=out.shape).astype(np.float32)
+    summed = max_pool_backward(dout, indices, x.shape)
+    put = max_pool_backward(dout, indices, x.shape, overlapping=False)
+    assert put.dtype == np.float32
+    np.testing.assert_allclose(put, summed, rtol=1e-7)
