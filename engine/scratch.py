@@ -30,13 +30,14 @@ def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     pool: OrderedDict | None = getattr(_LOCAL, "pool", None)
     if pool is None:
         pool = _LOCAL.pool = OrderedDict()
+        _LOCAL.nbytes = 0  # of every pooled buffer, kept as they come and go
     key = (name, tuple(shape), np.dtype(dtype).str)
     buffer = pool.pop(key, None)
     if buffer is None:
         buffer = np.empty(shape, dtype=dtype)
+        _LOCAL.nbytes += buffer.nbytes
     pool[key] = buffer  # most recently used last
-    total = sum(b.nbytes for b in pool.values())
-    while total > POOL_BYTES and len(pool) > 1:
+    while _LOCAL.nbytes > POOL_BYTES and len(pool) > 1:
         _, dropped = pool.popitem(last=False)
-        total -= dropped.nbytes
+        _LOCAL.nbytes -= dropped.nbytes
     return buffer
