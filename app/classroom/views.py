@@ -15,9 +15,17 @@ from starlette.datastructures import QueryParams
 from app.classroom.classes import Classes, ClassRecord, Question, Student
 from app.labs.text.fields import TextTrainFields
 from app.labs.training.fields import TrainFields
+from app.labs.training.titles import (
+    AUGMENT_TITLES,
+    DATASET_TITLES,
+    OPTIMIZER_TITLES,
+    PRESET_TITLES,
+    SCHEDULE_TITLES,
+)
 from app.runs.manager import Run, RunManager
 from app.web.charts import Series, line_chart
 from app.web.charts.frame import OKABE_ITO
+from app.web.i18n import N_
 from app.web.numbers import Numbers
 
 HISTOGRAM_BARS = 8  # a number question's answers, in at most this many bins
@@ -162,6 +170,26 @@ class BoardRun:
     changes: list[str]  # what differs from the preset's defaults
 
 
+# What the Training form's choices are called where a student picks them (msgids), by query key:
+# the board names a choice as the form does, not by its value in the URL ("sgd", "scale").
+CHOICE_TITLES = {
+    "dataset": DATASET_TITLES,
+    "preset": PRESET_TITLES,
+    "optimizer": OPTIMIZER_TITLES,
+    "schedule": SCHEDULE_TITLES,
+    "aug": AUGMENT_TITLES,
+}
+
+
+def choice_text(key: str, value, gettext) -> str:
+    """A choice (or a list of them, as the augmentations) by its translated title."""
+    if isinstance(value, bool):  # a ticked box ("Batch norm on"), not Python's True
+        return gettext(N_("on") if value else N_("off"))
+    titles = CHOICE_TITLES.get(key, {})
+    values = value if isinstance(value, list) else [value]
+    return " + ".join(gettext(titles[v]) if v in titles else str(v) for v in values)
+
+
 def changes_from_preset(run: Run, gettext, numbers: Numbers) -> list[str]:
     """ "Learning rate 0,01", "Epochs 3": the run's settings that differ from what its lab
     starts with (for a preset model, that preset's defaults)."""
@@ -179,7 +207,10 @@ def changes_from_preset(run: Run, gettext, numbers: Numbers) -> list[str]:
         key = info.alias or name
         if key in typed and typed[key] != defaults.get(key) and key != "arch":
             value = getattr(chosen, name)
-            text = written(value, gettext, numbers) if isinstance(value, int | float) else value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                text = written(value, gettext, numbers)
+            else:
+                text = choice_text(key, value, gettext)
             label = gettext(info.title) if info.title else key
             changes.append(f"{label} {text}")
     if kind == "image" and chosen.preset == "custom":

@@ -456,6 +456,30 @@ def test_the_board_shows_each_students_runs_since_joining_ranked(app):
     ]  # a no-break space, folded by texts()
 
 
+def test_the_board_names_each_choice_as_the_form_does_in_the_pages_language(app):
+    teacher, code = start(app)
+    join(app, code, "Ana")
+    owner = app.state.classes.students(code)[0].owner
+    query = "preset=lenet&optimizer=momentum&aug=shift&aug=scale&bn=1"
+    put_run(app, owner, time.time(), 0.9, query)
+    expected = {
+        "en": ["Optimizer SGD with momentum", "Augmentation shift + zoom", "Batch norm on"],
+        "pt_BR": ["Otimizador SGD com momentum", "Aumento de dados deslocamento + zoom",
+                  "Normalização em lote (batch norm) ligada"],
+    }  # fmt: skip
+    for lang, shown in expected.items():
+        teacher.cookies.set("lang", lang)
+        board = teacher.get(f"/class/{code}/board")
+        row = next(r for r in re.findall(r"<tr>(.*?)</tr>", board.text, re.S) if "Ana" in r)
+        cells = [" ".join(c.split()) for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        changes = next(c for c in cells if "momentum" in c)
+        for text in shown:
+            assert text in changes, (lang, changes)
+        # The URL's own values are not what a student picked from the menu.
+        for raw in ("Optimizer momentum", "Otimizador momentum", "scale", "True", "['"):
+            assert raw not in changes, (lang, changes)
+
+
 # --- who may do what -----------------------------------------------------------------------------
 
 
