@@ -133,6 +133,10 @@ def setup_context(request: Request, form: OwnTrainFields, picture_set: PictureSe
         "error": None,
         "lab_base": BASE,
         "own_sizes": OWN_SIZES,
+        # The previews' addresses change with the pictures, so a browser never shows old ones.
+        "own_version": content_id(
+            "".join(p for c in picture_set.classes for p in c.pictures).encode()
+        )[:8],
     }
 
 
@@ -148,6 +152,7 @@ def error_context(request: Request, error, messages: list[str]) -> dict:
     return pictures_context(request, picture_set) | {
         "traininglab": views.LAB, "form": None, "raw": request.query_params, "error": messages,
         "runs": [], "lab_base": BASE, "own_sizes": OWN_SIZES, "own_error": messages,
+        "own_version": "",
     }  # fmt: skip
 
 
@@ -300,7 +305,7 @@ def _grid(tiles: list[list[np.ndarray]], size: int) -> np.ndarray:
         for j, tile in enumerate(row):
             top, left = i * (size + 1), j * (size + 1)
             grid[:, top : top + size, left : left + size] = tile
-    return views.picture_pixels(grid)
+    return views.picture_pixels(grid, as_is=True)
 
 
 def _set_arrays(request: Request, fields: OwnTrainFields):
@@ -439,7 +444,7 @@ def predict_context(run, results, data: bytes, limits: Limits) -> dict:
     names = run.config["class_names"]
     return {
         "run": run,
-        "input_uri": png_data_uri(views.picture_pixels(image)),
+        "input_uri": png_data_uri(views.picture_pixels(image, as_is=True)),
         "bars": [(names[i], float(probabilities[i])) for i in range(len(names))],
         "prediction": names[int(order[0])],
         "probability": float(probabilities[order[0]]),

@@ -217,7 +217,8 @@ def run_sample(run: ImageRun, shown: Annotated[SampleImage, Query()]) -> Respons
     data = views.run_data(run)
     if shown.index >= len(data.x_test):
         raise UserError(N_("There is no test image %(n)s."), status=404, n=shown.index)
-    return _png(views.picture_pixels(data.x_test[shown.index]))
+    own = run.config["dataset"] == "own"  # photos as they are, digits scaled to their ink
+    return _png(views.picture_pixels(data.x_test[shown.index], as_is=own))
 
 
 @router.get("/train/runs/{run_id}/layer.png")

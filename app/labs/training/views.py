@@ -190,12 +190,12 @@ def run_model(run: Run, results) -> tuple[Sequential, list[architecture.LayerInf
     )
 
 
-def picture_pixels(image: np.ndarray) -> np.ndarray:
-    """A (C, H, W) network input in [0, 1] as the screen shows it: a colour picture as it is,
-    a grey one scaled to its brightest pixel (a digit's ink)."""
+def picture_pixels(image: np.ndarray, as_is: bool = False) -> np.ndarray:
+    """A (C, H, W) network input in [0, 1] as the screen shows it: a colour picture, or a grey
+    photo (`as_is`), as it is; a grey digit scaled to its brightest pixel (its ink)."""
     if image.shape[0] == 3:
         return clipped_grey(image.transpose(1, 2, 0) * 255)
-    return colour_map(image[0] * 255)
+    return clipped_grey(image[0] * 255) if as_is else colour_map(image[0] * 255)
 
 
 def filter_grid(weights: np.ndarray) -> np.ndarray:
