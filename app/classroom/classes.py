@@ -7,6 +7,8 @@ Keys of class `code`:
 - `class:<code>:joins`: a counter, the ticket of each join (the students' order, and the cap);
 - `class:<code>:students`: sorted set, student id -> ticket;
 - `class:<code>:student:<id>`: the student (JSON): nickname, run-owner digest, when joined;
+- `class:<code>:nick:<digest>`: a counter per nickname (trimmed, case folded), whose first
+  increment claims it; sorted set `class:<code>:nicks` lists them, so that they go with the class;
 - `class:<code>:live`: what the students follow (JSON): the view's URL and version, the
   current question's id and version;
 - `class:<code>:q:<id>`: a question (JSON); `class:<code>:q:<id>:answers`: sorted set,
@@ -30,6 +32,15 @@ from app.web.i18n import N_
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 TOKEN_BYTES = 16
+
+
+class NicknameTaken(UserError):
+    """Another student of the class has this nickname (compared trimmed, in any case)."""
+
+    def __init__(self, nickname: str) -> None:
+        super().__init__(N_("Someone in this class already has the nickname “%(name)s”: choose "
+                            "another one (add a letter or a number, for example)."), status=409,
+                         name=nickname)  # fmt: skip
 
 
 def digest(token: str) -> str:
@@ -152,7 +163,9 @@ class Classes:
         """The class and all it holds, gone at once."""
         ids = [member for member, _ in self.store.zrange(f"class:{code}:students")]
         questions = [member for member, _ in self.store.zrange(f"class:{code}:questions")]
+        nicks = [member for member, _ in self.store.zrange(f"class:{code}:nicks")]
         keys = [f"class:{code}", f"class:{code}:joins", f"class:{code}:live"]
+        keys += [f"class:{code}:nick:{n}" for n in nicks]
         keys += [f"class:{code}:student:{i}" for i in ids]
         keys += [f"class:{code}:q:{q}" for q in questions]
         self.store.delete(*keys)
@@ -160,6 +173,7 @@ class Classes:
             answers = f"class:{code}:q:{q}:answers"
             self.store.zrem(answers, *[m for m, _ in self.store.zrange(answers)])
         self.store.zrem(f"class:{code}:students", *ids)
+        self.store.zrem(f"class:{code}:nicks", *nicks)
         self.store.zrem(f"class:{code}:questions", *questions)
         self.store.zrem("classes", code)
 
@@ -170,12 +184,20 @@ class Classes:
     # --- students --------------------------------------------------------------------------
 
     def join(self, record: ClassRecord, nickname: str, owner: str) -> tuple[Student, str] | None:
-        """A new student and their token, or None when the class is full. The join's ticket
-        (an atomic counter) decides who is in when many join at once."""
+        """A new student and their token, or None when the class is full; NicknameTaken when
+        another student of the class has that nickname, whatever its case. Atomic counters
+        decide when many join at once: the nickname's first claim wins it, and the join's
+        ticket decides who is in (a refused nickname takes no ticket)."""
+        nick = digest(nickname.casefold())[:24]
+        nick_key = f"class:{record.code}:nick:{nick}"
+        if self.store.incr(nick_key) > 1:
+            raise NicknameTaken(nickname)
+        self.store.zadd(f"class:{record.code}:nicks", nick, time.time())
         token = new_token()
         student = Student(digest(token)[:24], nickname, owner, time.time())
         ticket = self.store.incr(f"class:{record.code}:joins")
         if ticket > self.max_students:
+            self.store.delete(nick_key)  # not in the class: the nickname is free again
             return None
         ttl = max(1.0, record.remaining)
         self.store.set(f"class:{record.code}:student:{student.id}", _json(student), ttl=ttl)

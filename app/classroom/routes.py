@@ -27,7 +27,7 @@ from app.classroom.access import (
     student_of,
     teacher_code,
 )  # fmt: skip
-from app.classroom.classes import normal_code
+from app.classroom.classes import NicknameTaken, normal_code
 from app.classroom.events import END_EVENT, sse, stream
 from app.classroom.questions import lab_of
 from app.runs import owner
@@ -185,7 +185,12 @@ async def join(request: Request, code: str) -> Response:
             "record": record, "nickname": typed[: limit * 4], "error": error.translated(gettext)
         }, status=422)  # fmt: skip
     digest, new_owner = owner.starting_owner(request)
-    joined = await run_in_threadpool(classes.join, record, nickname, digest)
+    try:
+        joined = await run_in_threadpool(classes.join, record, nickname, digest)
+    except NicknameTaken as taken:  # next to the field, what was typed kept
+        return _page(request, "classroom/join.html", {
+            "record": record, "nickname": typed[: limit * 4], "error": taken.translated(gettext)
+        }, status=taken.status)  # fmt: skip
     if joined is None:
         message = gettext(N_("This class is full: it has %(n)s students, the most one class "
                              "holds.")) % {"n": classes.max_students}  # fmt: skip

@@ -159,6 +159,52 @@ def test_a_bad_nickname_gets_a_message_next_to_its_field(app, nickname, message)
     assert app.state.classes.student_count(code) == 0
 
 
+def test_a_nickname_taken_in_the_class_is_refused_next_to_its_field(app):
+    _, code = start(app)
+    join(app, code, "Ana Lima")
+    for typed in ("Ana Lima", "  ana   LIMA ", "ANA LIMA"):
+        page = browser(app).post(f"/class/{code}/join", data={"nickname": typed})
+        assert page.status_code == 409
+        message = texts(page.text, "error-message")[0]
+        assert "Someone in this class already has the nickname" in message
+        assert 'aria-invalid="true"' in page.text and 'id="nickname-error"' in page.text
+        assert f'value="{typed}"' in page.text  # what was typed is kept
+    assert [s.nickname for s in app.state.classes.students(code)] == ["Ana Lima"]
+    join(app, code, "Ana Lima 2")  # another name is fine, and so is the same in another class
+    _, other = start(app)
+    join(app, other, "ana lima")
+    student = browser(app)
+    student.cookies.set("lang", "pt_BR")
+    page = student.post(f"/class/{code}/join", data={"nickname": "ANA LIMA"})
+    assert page.status_code == 409
+    assert "Alguém nesta turma já tem o apelido “ANA LIMA”" in texts(page.text, "error-message")[0]
+
+
+def test_a_refused_nickname_takes_no_place_and_a_full_class_frees_its_name(app):
+    _, code = start(app)
+    join(app, code, "S0")
+    for _ in range(6):  # the class holds 5: refused nicknames do not fill it
+        assert browser(app).post(f"/class/{code}/join", data={"nickname": "s0"}).status_code == 409
+    for n in range(1, 5):
+        join(app, code, f"S{n}")
+    assert browser(app).post(f"/class/{code}/join", data={"nickname": "Late"}).status_code == 409
+    assert app.state.store.get(f"class:{code}:nick:{digest('late')[:24]}") is None  # not kept
+    app.state.classes.end(code)
+    assert not app.state.store.zrange(f"class:{code}:nicks")
+
+
+def test_two_students_sending_one_nickname_at_once_get_one_place(app):
+    _, code = start(app)
+
+    def send(_):
+        return browser(app).post(f"/class/{code}/join", data={"nickname": "Ana"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(send, range(8)))
+    assert sorted(codes) == [303] + [409] * 7
+    assert [s.nickname for s in app.state.classes.students(code)] == ["Ana"]
+
+
 def test_an_unknown_code_is_a_404_next_to_the_code_box(app):
     page = browser(app).get("/class?code=zzzz99")
     assert page.status_code == 404
