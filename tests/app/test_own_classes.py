@@ -371,3 +371,36 @@ def test_a_run_on_stripes_learns_them_and_opens_up():
         run_page = client.get(f"/train/runs/{run_id}").text
         change = re.search(r'href="(/train/own\?[^"]*)"', run_page).group(1).replace("&amp;", "&")
         assert f"set={set_id}" in change and "size=32" in change  # back to the same setup
+
+
+def test_without_javascript_a_refused_form_answers_with_the_page(client):
+    set_id = new_set(client)
+    add(client, set_id, 0, files("h", 1))
+    response = client.post(f"/train/own/sets/{set_id}/classes/1/name", data={"name": "Horizontal"})
+    assert response.status_code == 422
+    page = BeautifulSoup(response.text, "html.parser")
+    assert "same name" in page.select_one(".error-message").get_text()
+    assert page.select_one("#own-pictures") is not None  # the set, as it was
+    assert counts(client, set_id) == [1, 0] and names(client, set_id)[1] == "vertical"
+    response = client.post("/train/own/sets", data={"name": ["one"]})
+    assert response.status_code == 422 and "this has 1" in response.text
+    assert 'id="own-create"' in response.text
+
+
+def test_odd_shapes_are_kept_as_centre_squares(client):
+    set_id = new_set(client)
+
+    def png(width: int, height: int) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
+        return out.getvalue()
+
+    odd = [("pictures", ("tiny.png", png(14, 25), "image/png")),
+           ("pictures", ("banner.png", png(2000, 60), "image/png"))]  # fmt: skip
+    response = add(client, set_id, 0, odd)
+    assert response.status_code == 200 and counts(client, set_id) == [2, 0]
+    page = BeautifulSoup(response.text, "html.parser")
+    ids = [i["value"] for i in page.select(".own-remove input[name=picture]")]
+    sizes = [Image.open(io.BytesIO(client.get(f"/train/own/sets/{set_id}/pictures/{i}.png")
+                                   .content)).size for i in ids]  # fmt: skip
+    assert sizes == [(14, 14), (60, 60)]

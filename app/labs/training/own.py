@@ -143,7 +143,7 @@ def setup_context(request: Request, form: OwnTrainFields, picture_set: PictureSe
 def error_context(request: Request, error, messages: list[str]) -> dict:
     """The page again with the message in place, and the set as it is (nothing was lost)."""
     picture_set = None
-    set_id = request.query_params.get("set", "")
+    set_id = request.path_params.get("set_id") or request.query_params.get("set", "")
     if set_id:
         try:
             picture_set = _own_set(request, set_id)
@@ -156,8 +156,12 @@ def error_context(request: Request, error, messages: list[str]) -> dict:
     }  # fmt: skip
 
 
+# Without JavaScript, a refused form answers with the page itself, the message at its top.
+IN_PAGE = lab_error_page(PAGE, error_context)
+
+
 @router.get(BASE, response_class=HTMLResponse)
-@shows_errors_in(lab_error_page(PAGE, error_context))
+@shows_errors_in(IN_PAGE)
 def own_page(request: Request, templates: Templates) -> Response:
     set_id = request.query_params.get("set", "")
     if not set_id:
@@ -179,6 +183,7 @@ def _new_set_response(request: Request, picture_set: PictureSet, new_token) -> R
 
 
 @router.post(f"{BASE}/sets")
+@shows_errors_in(IN_PAGE)
 async def create_set(request: Request) -> Response:
     form = await buffered_form(request, max_files=0)
     # The form has a box for each of the most classes: the blank ones are not classes.
@@ -192,6 +197,7 @@ async def create_set(request: Request) -> Response:
 
 
 @router.post(f"{BASE}/sets/import")
+@shows_errors_in(IN_PAGE)
 async def import_set(request: Request) -> Response:
     form = await buffered_form(request)
     upload = form.get("zip")
@@ -226,6 +232,7 @@ def picture(request: Request, set_id: str, picture_id: str) -> Response:
 
 
 @router.post(f"{BASE}/sets/{{set_id}}/classes/{{index}}/pictures")
+@shows_errors_in(IN_PAGE)
 async def add_pictures(request: Request, set_id: str, index: int, templates: Templates):
     form = await buffered_form(request, max_files=MAX_FILES)
     files = [item for item in form.getlist("pictures") if isinstance(item, UploadFile)]
@@ -243,6 +250,7 @@ async def add_pictures(request: Request, set_id: str, index: int, templates: Tem
 
 
 @router.post(f"{BASE}/sets/{{set_id}}/classes/{{index}}/remove")
+@shows_errors_in(IN_PAGE)
 async def remove_picture(request: Request, set_id: str, index: int, templates: Templates):
     form = await buffered_form(request, max_files=0)
     sets = picture_sets(request)
@@ -252,6 +260,7 @@ async def remove_picture(request: Request, set_id: str, index: int, templates: T
 
 
 @router.post(f"{BASE}/sets/{{set_id}}/classes/{{index}}/name")
+@shows_errors_in(IN_PAGE)
 async def rename_class(request: Request, set_id: str, index: int, templates: Templates):
     form = await buffered_form(request, max_files=0)
     sets = picture_sets(request)
@@ -264,6 +273,7 @@ async def rename_class(request: Request, set_id: str, index: int, templates: Tem
 
 
 @router.post(f"{BASE}/sets/{{set_id}}/classes")
+@shows_errors_in(IN_PAGE)
 async def add_class(request: Request, set_id: str, templates: Templates):
     form = await buffered_form(request, max_files=0)
     sets = picture_sets(request)
@@ -279,6 +289,7 @@ async def add_class(request: Request, set_id: str, templates: Templates):
 
 
 @router.post(f"{BASE}/sets/{{set_id}}/classes/{{index}}/delete")
+@shows_errors_in(IN_PAGE)
 async def remove_class(request: Request, set_id: str, index: int, templates: Templates):
     sets = picture_sets(request)
     picture_set = await run_in_threadpool(sets.get, set_id, owner.viewer(request))
