@@ -15,6 +15,7 @@
     mapUrl: null,  // object URL of the maps shown, set again after a re-render
     lastFrame: null,  // the frame whose maps are shown: what Freeze keeps
     answers: [],  // times of the last answers, for the rate
+    failing: false,  // the last frame was refused (a setting being fixed)
     scales: "",
   };
 
@@ -47,6 +48,8 @@
     state.answers = state.answers.filter((t) => now - t <= FPS_WINDOW_MS);
     if (!state.running) {
       fps.textContent = fps.dataset.off;
+    } else if (state.failing) {
+      fps.textContent = fps.dataset.template.replace("{fps}", number(0, 1));  // no maps come back
     } else if (state.answers.length < 2) {
       fps.textContent = fps.dataset.starting;
     } else {
@@ -74,6 +77,7 @@
     state.reason = null;
     state.lastFrame = null;
     state.answers = [];
+    state.failing = false;
     show();
     const fps = byId("camera-fps");
     if (fps) fps.textContent = fps.dataset.starting;
@@ -129,11 +133,15 @@
         state.lastFrame = frame;
         state.scales = scaleText(answer.headers.get("X-Map-Scales"));
         state.answers.push(performance.now());
+        state.failing = false;
         if (errors) errors.textContent = "";
         show();
       } else {
         // Our own escaped message fragment (templates/_placed_errors.html), as htmx would swap it.
         if (errors) errors.innerHTML = answer ? await answer.text() : "";
+        state.answers = [];
+        state.failing = true;
+        show();
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }

@@ -139,6 +139,25 @@ def test_a_control_changed_while_live_changes_the_next_maps(camera_browser, live
     page.context.close()
 
 
+def test_a_refused_frame_says_why_and_the_maps_resume_once_fixed(camera_browser, live_server):
+    page = new_page(camera_browser)
+    page.goto(live_server + "/filters?camera=1&f=sobel_x")
+    wait_for_live_map(page)
+    stride = page.locator("input[name=stride]")
+    stride.fill("0")
+    stride.dispatch_event("change")
+    expect(page.locator("#camera-error")).to_contain_text("Stride must be between 1 and 64")
+    expect(page.locator("#camera-fps")).to_have_text("0.0 frames per second")
+    assert page.evaluate("() => window.cameraLive()")  # the camera waits, it is not stopped
+    stride.fill("1")
+    stride.dispatch_event("change")
+    before = page.evaluate("() => window.cameraWatch.answers")
+    page.wait_for_function("n => window.cameraWatch.answers > n + 1", arg=before)
+    expect(page.locator("#camera-error")).to_have_text("")
+    expect(page.locator("#camera-fps")).to_have_text(re.compile(r"^\d+\.\d frames per second$"))
+    page.context.close()
+
+
 def test_freeze_makes_the_frame_an_upload_that_the_lab_explains(camera_browser, live_server):
     page = new_page(camera_browser)
     page.goto(live_server + "/filters?camera=1&f=sobel_x")
