@@ -80,7 +80,7 @@
     control.dispatchEvent(new Event("input", { bubbles: true }));
     control.dispatchEvent(new Event("change", { bubbles: true }));
     const shown = control.tagName === "SELECT" ? control.options[control.selectedIndex].text : control.value;
-    announce(`${labelOf(control).split(":")[0]}: ${window.localNumber && control.tagName !== "SELECT" ? window.localNumber(shown) : shown}`);
+    announce(`${labelOf(control).split(":")[0].trim()}: ${window.localNumber && control.tagName !== "SELECT" ? window.localNumber(shown) : shown}`);
     return true;
   }
 
@@ -127,6 +127,7 @@
     if (!how) return false;
     const target = Array.from(document.querySelectorAll(how.rest)).find(visible);
     if (!target) return false;
+    target.scrollIntoView({ block: "nearest" }); // the player may sit far down the page
     if (how.kind === "media") {
       if (target.paused) target.play().catch(() => {});
       else target.pause();
