@@ -87,6 +87,16 @@ def make_set(page, server: str, per_class: int) -> None:
         page.wait_for_function(f"() => {shown}.length === {per_class}")
 
 
+def fits_a_phone(page) -> None:
+    """At 375 px nothing sticks out sideways (the page never scrolls left and right)."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.wait_for_timeout(200)
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    page.set_viewport_size(size)
+    assert wide <= 375, f"{page.url} is {wide} px wide on a phone"
+
+
 def train(page, epochs: int) -> None:
     page.get_by_label("Network").select_option("tiny")
     page.get_by_label("Epochs").fill(str(epochs))
@@ -114,6 +124,7 @@ def test_upload_remove_train_and_try(own_page, server):
     message = page.locator("#own-pictures .error-message")
     message.wait_for()
     assert "same name" in message.inner_text() and counts(page) == [7, 6]
+    fits_a_phone(page)
     train(page, 12)
     summary = page.locator('[data-testid="own-summary"]')
     assert page.locator('[data-testid="own-small-test"]').is_visible()  # 2 test pictures a class
@@ -129,6 +140,7 @@ def test_upload_remove_train_and_try(own_page, server):
     bars.first.wait_for()
     assert bars.count() == 2
     assert page.locator('[data-testid="own-predicted"]').inner_text() in ("horizontal", "vertical")
+    fits_a_phone(page)
 
 
 def test_camera_hold_adds_pictures_and_try_it_live_shows_bars(own_page, server):
