@@ -28,12 +28,14 @@ def picture(width=256, height=192, mode="RGB", fmt="JPEG", seed=1, **save) -> by
     return buffer.getvalue()
 
 
-def send_frame(client, data, fields=None, filename="frame.jpg", content_type="image/jpeg"):
+def send_frame(
+    client, data, fields=None, filename="frame.jpg", content_type="image/jpeg", headers=None
+):
     return client.post(
         "/filters/camera/frame",
         files={"frame": (filename, data, content_type)},
         data={"source": "camera", **(fields or {})},
-        headers={**HX, "X-Error-Target": "#camera-error"},
+        headers={**HX, "X-Error-Target": "#camera-error", **(headers or {})},
     )
 
 
@@ -218,6 +220,10 @@ def test_camera_source_shows_the_live_panel_and_stays_in_the_url(client):
 
 
 def test_camera_messages_are_translated(client):
-    html = client.get("/filters?camera=1&lang=pt-BR", headers={"Accept-Language": "pt-BR"}).text
-    assert "https://" in html and "localhost" in html
-    assert "Câmera" in html
+    html = client.get("/filters?camera=1", headers={"Accept-Language": "pt-BR"}).text
+    assert "Os navegadores só liberam a câmera para uma página em conexão segura" in html
+    assert "Permita a câmera para este site" in html
+    assert "Câmera (ao vivo)" in html and "Iniciar a câmera" in html
+    response = send_frame(client, b"not an image", headers={"Accept-Language": "pt-BR"})
+    assert response.status_code == 415
+    assert "Este arquivo não é uma imagem" in response.text
