@@ -184,6 +184,21 @@ def test_look_inside_arrows_step_the_test_image(page, live_server, finished_run)
     assert value(page, sample) == "3"
 
 
+def test_space_pauses_and_resumes_a_run_on_its_page(page, live_server):
+    page.goto(f"{live_server}/train?dataset=digits&size=28&preset=lenet&epochs=30")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_url(re.compile(r"/train/runs/\w+$"))
+    badge = page.get_by_test_id("run-status")
+    page.get_by_role("button", name="Pause").wait_for()
+    press(page, " ")
+    expect(badge).to_have_text("paused")
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    press(page, " ")
+    expect(badge).to_have_text("running")
+    page.get_by_role("button", name="Stop").click()  # the worker is free for the next tests
+    expect(badge).not_to_have_text("running")
+
+
 # --- Text: the sentence followed ---------------------------------------------------------------
 
 
@@ -316,7 +331,7 @@ LEGEND_WORDS = [("en", ("Keys", "not while typing in a field")),
 @pytest.mark.parametrize(("lang", "words"), LEGEND_WORDS)
 def test_every_lab_shows_its_legend_in_its_language(page, live_server, finished_run, lang, words):
     page.context.add_cookies([{"name": "lang", "value": lang, "url": live_server}])
-    for path in [*LAB_PAGES, f"/train/runs/{finished_run}/inside"]:
+    for path in [*LAB_PAGES, f"/train/runs/{finished_run}/inside", f"/train/runs/{finished_run}"]:
         page.goto(f"{live_server}{path}")
         legend = page.get_by_test_id("keys-legend")
         expect(legend).to_be_visible()
