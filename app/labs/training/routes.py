@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams, UploadFile
 
-from app.labs.training import attribution, own, views
+from app.labs.training import attribution, own, own_views, views
 from app.labs.training.drawing import drawing_bytes
 from app.labs.training.export import export_code
 from app.labs.training.fields import ConfidenceFields, TrainFields
@@ -167,7 +167,7 @@ def _inside_context(request, run, results, runs, uploads, shown, temperature: fl
     context = attribution.inside_context(run, results, uploads, shown, drawn)
     image = views.run_data(run).x_test[context["sample"]]
     if run.config["dataset"] == "own":  # train and test accuracy side by side, and try it
-        context |= own.inside_extra(run, results)
+        context |= own_views.inside_extra(run, results)
     return context | views.confidence_context(run, results, image, temperature, gettext,
                                               templates.numbers(request))  # fmt: skip
 
