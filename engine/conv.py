@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.conv_fast import Plan, batch_last_suits, choose, direct, fft, im2col_batch_last
+from engine.conv_batch_last import batch_last_suits, im2col_batch_last
+from engine.conv_fast import Plan, choose, direct, fft
 from engine.padding import (
     MAX_STEP,
     PADDING_MODES,

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from engine.conv import conv1d, conv2d, resolve_padding
-from engine.conv_fast import padded_batch_last
+from engine.conv_batch_last import padded_batch_last
 from engine.layer_base import (
     Layer,
     _float_dtype,

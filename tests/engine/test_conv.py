@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import engine.conv as ec
+import engine.conv_batch_last as batch_last
 import engine.conv_fast as fast
 from engine.conv import (
     conv,
@@ -78,10 +79,10 @@ def direct_strategy(request, monkeypatch):
         monkeypatch.setattr(fast, "_direct_costs", lambda *a: (0.0, 1.0))
     else:
         monkeypatch.setattr(fast, "_direct_costs", lambda *a: (1.0, 0.0))
-    batch_last = request.param == "im2col-batch-last"
-    monkeypatch.setattr(fast, "_BATCH_LAST_MIN_CHANNELS", 1 if batch_last else 10**9)
-    monkeypatch.setattr(fast, "_BATCH_LAST_MIN_SAMPLES", 1)
-    monkeypatch.setattr(fast, "_TRANSPOSE_TILE", 3)  # several tiles even on tiny outputs
+    forced = request.param == "im2col-batch-last"
+    monkeypatch.setattr(batch_last, "_BATCH_LAST_MIN_CHANNELS", 1 if forced else 10**9)
+    monkeypatch.setattr(batch_last, "_BATCH_LAST_MIN_SAMPLES", 1)
+    monkeypatch.setattr(batch_last, "_TRANSPOSE_TILE", 3)  # several tiles even on tiny outputs
     return request.param
 
 
@@ -407,7 +408,7 @@ def test_float32_in_float32_out(method):
 
 
 @pytest.mark.parametrize(
-    ("n", "c", "f", "size", "k", "padding", "stride", "dilation", "batch_last"),
+    ("n", "c", "f", "size", "k", "padding", "stride", "dilation", "expect_batch_last"),
     [
         (16, 6, 16, 14, 5, 0, 1, 1, True),  # LeNet's second convolution
         (12, 16, 8, 9, 3, 1, 2, 1, True),
@@ -417,7 +418,7 @@ def test_float32_in_float32_out(method):
     ],
 )
 def test_cnn_layer_shapes_take_the_batch_last_im2col(
-    n, c, f, size, k, padding, stride, dilation, batch_last
+    n, c, f, size, k, padding, stride, dilation, expect_batch_last
 ):
     """The path CNN layers take by default, in float32 within 1e-5 of the float64 loop, and
     in float64 to 1e-12."""
@@ -427,7 +428,7 @@ def test_cnn_layer_shapes_take_the_batch_last_im2col(
     b = rng.standard_normal(f)
     kwargs = dict(stride=stride, padding=padding, dilation=dilation)
     plan = ec._plan(x, w, b, stride, padding, dilation, "zeros", 2, "conv2d")
-    assert fast.batch_last_suits(plan, w) is batch_last
+    assert batch_last.batch_last_suits(plan, w) is expect_batch_last
     expected = conv_naive(x, w, b, **kwargs)
     np.testing.assert_allclose(conv2d(x, w, b, **kwargs), expected, rtol=1e-12, atol=1e-12)
     got32 = conv2d(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), **kwargs)
