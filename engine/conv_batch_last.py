@@ -16,7 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from engine import conv_fast as fast  # the module, so that its cost model can be patched
 from engine.scratch import scratch
 
-# The batch-last im2col  pays two transposes to get long copies and one
+# The batch-last im2col pays two transposes to get long copies and one
 # big matrix product. Measured on LeNet-sized layers at batch 64: 1.7x faster than batch-first
 # with 6 or 16 input channels, 1.4x slower with one (its matrix is small, its output large).
 _BATCH_LAST_MIN_CHANNELS = 4
