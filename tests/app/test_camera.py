@@ -110,10 +110,13 @@ def test_frame_scale_is_the_naive_correlations_largest_value(client):
     assert shown.shape == (30, 40, 3)
 
 
-def test_a_frame_is_not_kept_as_an_upload(client):
+def test_a_frame_is_not_kept_and_counts_against_the_work_limit(client):
     before = len(client.app.state.uploads)
+    heavy = client.app.state.results.heavy
+    assert heavy.peak == 0
     tiles(send_frame(client, picture()))
     assert len(client.app.state.uploads) == before
+    assert heavy.peak == 1 and heavy.running == 0  # it held one slot, and gave it back
 
 
 # --- hostile frames: a correct map or a clear 4xx, never a 500 ---------------------------------

@@ -5,8 +5,6 @@ uploads are but never kept: "Freeze" sends the frame through the upload route in
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -52,23 +50,22 @@ async def camera_frame(request: Request) -> Response:
     fields = FilterFields.parse(QueryParams(fields_sent))
     settings = settings_of(request)
     media = media_of(request)
-    pixels, scales = await run_in_threadpool(frame_maps, data, fields, media, settings.working_size)
+    png, scales = await run_in_threadpool(frame_png, data, fields, media, settings.working_size)
     headers = {
         "Cache-Control": "no-store",
         "X-Map-Count": str(len(scales)),
         "X-Map-Scales": " ".join(f"{kind}:{low:.6g}:{high:.6g}" for kind, low, high in scales),
     }
-    return Response(png_bytes(pixels), media_type="image/png", headers=headers)
+    return Response(png, media_type="image/png", headers=headers)
 
 
-def frame_maps(
+def frame_png(
     data: bytes, fields: FilterFields, media: MediaStore, working_size: int
-) -> tuple[np.ndarray, list[tuple[str, float, float]]]:
-    """The frame's bytes -> the tiled maps as an (H, W, 3) uint8 picture, and each map's scale.
-    Decoded as an upload is (app.media.images.decode_image), so a frozen frame gives the same
-    maps."""
-    heavy = getattr(media.results, "heavy", None) or contextlib.nullcontext()
-    with heavy:
+) -> tuple[bytes, list[tuple[str, float, float]]]:
+    """The frame's bytes -> the tiled maps as a PNG, and each map's scale; all of it off the
+    event loop and within the work limit. Decoded as an upload is (app.media.images
+    .decode_image), so a frozen frame gives the same maps."""
+    with media.results.heavy:  # the work limit the lab's own computations share
         frame = decode_image(data, MAX_FRAME_SIDE * MAX_FRAME_SIDE, working_size)
         width, height = frame.original_size
         if max(width, height) > MAX_FRAME_SIDE:
@@ -78,7 +75,7 @@ def frame_maps(
         result = filterbank.compute_picture(fields, frame)
         maps = result.maps
         tiled = tile([as_rgb(colour_map(values)) for values in maps])
-        return tiled, [map_scale(values) for values in maps]
+        return png_bytes(tiled), [map_scale(values) for values in maps]
 
 
 def as_rgb(pixels: np.ndarray) -> np.ndarray:
