@@ -103,6 +103,12 @@
 
   async function loop(video) {
     while (state.running && state.video === video && document.contains(video)) {
+      if (document.hidden) {
+        // A tab in the background sends nothing: a class's hidden tabs cost the server no work.
+        await new Promise((resolve) => document.addEventListener("visibilitychange", resolve, { once: true }));
+        state.answers = [];
+        continue;
+      }
       const form = byId("controls");
       const errors = byId("camera-error");
       let frame;

@@ -158,6 +158,33 @@ def test_a_refused_frame_says_why_and_the_maps_resume_once_fixed(camera_browser,
     page.context.close()
 
 
+HIDEABLE = (
+    WATCH
+    + """
+window.fakeHidden = false;
+Object.defineProperty(Document.prototype, "hidden", { get: () => window.fakeHidden });
+window.setHidden = (hidden) => {
+  window.fakeHidden = hidden;
+  document.dispatchEvent(new Event("visibilitychange"));
+};
+"""
+)
+
+
+def test_a_tab_in_the_background_sends_no_frames(camera_browser, live_server):
+    page = new_page(camera_browser, script=HIDEABLE)
+    page.goto(live_server + "/filters?camera=1&f=sobel_x")
+    wait_for_live_map(page)
+    page.evaluate("() => window.setHidden(true)")
+    page.wait_for_function("() => window.cameraWatch.inFlight === 0")
+    hidden_at = page.evaluate("() => window.cameraWatch.answers")
+    page.wait_for_timeout(1500)
+    assert page.evaluate("() => window.cameraWatch.answers") == hidden_at
+    page.evaluate("() => window.setHidden(false)")
+    page.wait_for_function("n => window.cameraWatch.answers >= n + 2", arg=hidden_at)
+    page.context.close()
+
+
 def test_freeze_makes_the_frame_an_upload_that_the_lab_explains(camera_browser, live_server):
     page = new_page(camera_browser)
     page.goto(live_server + "/filters?camera=1&f=sobel_x")
