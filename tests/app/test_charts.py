@@ -31,3 +31,16 @@ def test_a_count_axis_has_no_fractional_ticks():
 def test_a_measured_axis_keeps_its_decimals():
     svg = line_chart([Series("y", [0.0, 0.5, 19.0], [0.0, 1.0, 2.0])], "x", "y", "Y")
     assert "7.5" in x_tick_labels(svg)
+
+
+def test_points_that_are_not_numbers_are_left_out():
+    """An empty validation set's accuracy is NaN every epoch: no dot or line for it, and the
+    other series keep their own scale."""
+    nan = float("nan")
+    train = Series("training", [1, 2, 3], [0.5, 0.75, 1.0])
+    validation = Series("validation", [1, 2, 3], [nan, nan, nan])
+    svg = line_chart([train, validation], "epoch", "accuracy", "Accuracy")
+    assert "nan" not in svg.lower()
+    assert svg.count("<circle") == 3  # the training series' dots only
+    both = line_chart([train, Series("validation", [1, 2, 3], [nan, 0.6, 0.7])], "e", "a", "A")
+    assert both.count("<circle") == 5 and "nan" not in both.lower()

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from html import escape
+from math import isfinite
 
 from markupsafe import Markup
 
 from app.web.charts.frame import DASHES, OKABE_ITO, Frame, Series, legend_line, ticks
 from app.web.numbers import ENGLISH, Numbers
+
+
+def _finite_points(s: Series) -> Series:
+    kept = [(x, y) for x, y in zip(s.xs, s.ys, strict=True) if isfinite(x) and isfinite(y)]
+    return Series(s.label, [x for x, _ in kept], [y for _, y in kept])
 
 
 def line_chart(
@@ -24,7 +30,9 @@ def line_chart(
     numbers: Numbers = ENGLISH,
 ) -> Markup:
     """A line chart of several series over shared axes, with an optional vertical marker;
-    `numbers` writes the ticks as the page's language does."""
+    `numbers` writes the ticks as the page's language does. Points that are not finite numbers
+    (the accuracy of an empty validation set is NaN) are left out, not drawn at an edge."""
+    series = [_finite_points(s) for s in series]
     xs = [x for s in series for x in s.xs]
     ys = [y for s in series for y in s.ys]
     x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
