@@ -169,6 +169,19 @@ document.addEventListener("htmx:configRequest", (event) => {
   if (presenting()) event.detail.headers["X-Present"] = "1";
 });
 
+// A form whose answer sends the browser elsewhere (HX-Redirect: a run just started) goes there
+// presenting too.
+document.addEventListener("htmx:beforeOnLoad", (event) => {
+  const xhr = event.detail.xhr;
+  const target = presenting() && xhr && xhr.getResponseHeader("HX-Redirect");
+  if (!target) return;
+  const url = new URL(target, window.location.href);
+  if (url.origin !== window.location.origin || url.searchParams.get("present") === "1") return;
+  url.searchParams.set("present", "1");
+  event.preventDefault();
+  window.location.href = url.toString();
+});
+
 document.addEventListener("click", (event) => {
   const link = event.target.closest && event.target.closest("a[href]");
   if (!link) return;

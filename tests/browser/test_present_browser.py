@@ -33,16 +33,29 @@ MEASURE = """(smallest) => {
             width: r.width, height: r.height};
   };
   const small = [];
+  const overlapping = [];
   const note = (text, size) => small.push(`${size.toFixed(1)} px: ${text.trim().slice(0, 40)}`);
   for (const svg of document.querySelectorAll("svg[viewBox]")) {
     const frame = svg.getBoundingClientRect();
     const view = svg.viewBox.baseVal;
     if (!frame.height || !view || !view.height) continue;
     const scale = frame.height / view.height;
+    const placed = [];
     for (const text of svg.querySelectorAll("text")) {
       if (!text.textContent.trim() || !text.getClientRects().length) continue;
+      const furniture = text.matches(".tick, .axis-label, .legend");  // not data labels
       const size = parseFloat(getComputedStyle(text).fontSize) * scale;
       if (size < smallest - 0.05) note(text.textContent, size);
+      // Larger letters must not run into each other: two labels may touch, not overlap.
+      const r = text.getBoundingClientRect();
+      for (const [other, o] of furniture ? placed : []) {
+        const across = Math.min(r.right, o.right) - Math.max(r.left, o.left);
+        const down = Math.min(r.bottom, o.bottom) - Math.max(r.top, o.top);
+        if (across > 3 && down > 3) {
+          overlapping.push(`${text.textContent.trim().slice(0, 20)} / ${other.slice(0, 20)}`);
+        }
+      }
+      if (furniture) placed.push([text.textContent.trim(), r]);
     }
   }
   for (const which of ["figure", "explain"]) {
@@ -59,22 +72,24 @@ MEASURE = """(smallest) => {
   }
   return {figure: box(first("figure")), explain: box(first("explain")),
           width: innerWidth, height: innerHeight, scrolled: scrollY,
-          presenting: document.body.classList.contains("present"), small};
+          presenting: document.body.classList.contains("present"), small, overlapping};
 }"""
 
 
 @pytest.fixture(scope="module")
 def finished_run(browser, live_server) -> str:
-    """A small trained network's look-inside address."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    """A small trained network's run page, trained from a presented setup: the run's page the
+    server sends the browser to (HX-Redirect) presents too."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
-    page.goto(f"{live_server}/train?dataset=digits&size=16&preset=lenet&epochs=1")
+    page.goto(f"{live_server}/train?dataset=digits&size=16&preset=lenet&epochs=1&present=1")
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_url(re.compile(r"/train/runs/\w+$"))
+    page.wait_for_url(re.compile(r"/train/runs/\w+\?present=1$"))
+    assert page.evaluate("document.body.classList.contains('present')")
     page.get_by_test_id("test-accuracy").wait_for(timeout=90_000)
-    run_id = page.url.rsplit("/", 1)[1]
+    run_id = page.url.split("?")[0].rsplit("/", 1)[1]
     context.close()
-    return f"/train/runs/{run_id}/inside"
+    return f"/train/runs/{run_id}"
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +137,7 @@ def check_layout(where: str, shown: dict) -> None:
     overlap = min(left["bottom"], right["bottom"]) - max(left["top"], right["top"])
     assert overlap > 0, f"{where}: figure and explanation are not side by side"
     assert not shown["small"], f"{where}: text under {SMALLEST} px: {shown['small'][:8]}"
+    assert not shown["overlapping"], f"{where}: chart labels overlap: {shown['overlapping'][:8]}"
 
 
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
@@ -138,11 +154,14 @@ def test_presented_lab_fits_one_screen_with_legible_charts(screens, live_server,
 
 @pytest.mark.parametrize("lang", ["en", "pt_BR"])
 @pytest.mark.parametrize("size", SCREENS, ids=lambda size: f"{size[0]}x{size[1]}")
-def test_presented_run_inside_fits_one_screen(screens, live_server, finished_run, size, lang):
+@pytest.mark.parametrize("view", ["run", "inside"])
+def test_presented_run_fits_one_screen(screens, live_server, finished_run, view, size, lang):
+    """A finished run's page (its curves beside its first layer's filters) and its look-inside
+    page (the layers beside the softmax)."""
     page = screens(lang, size)
-    shown = presented(page, live_server, finished_run)
-    check_layout(f"look inside [{lang}] {size[0]}×{size[1]}", shown)
-    page.screenshot(path=str(SCREENSHOTS / f"present-inside-{lang}-{size[0]}.png"))
+    shown = presented(page, live_server, finished_run + ("/inside" if view == "inside" else ""))
+    check_layout(f"run {view} [{lang}] {size[0]}×{size[1]}", shown)
+    page.screenshot(path=str(SCREENSHOTS / f"present-run-{view}-{lang}-{size[0]}.png"))
 
 
 def test_the_flag_survives_updates_links_and_the_language_switch(page, live_server):
