@@ -131,3 +131,12 @@ def test_the_language_switch_returns_to_the_presented_view(client):
     page = soup(client.get("/optimizers?present=1"))
     assert page.body.get("class") == "present"
     assert page.toggle().text.strip() == "Sair da apresentação"
+
+
+@pytest.mark.parametrize("value", ["0", "yes", "<b>1</b>", "1 ", ""])
+def test_any_other_value_of_the_flag_is_not_presenting_and_is_replaced(client, value):
+    page = soup(client.get("/losses", params={"present": value, "y": "1"}))
+    assert not page.body.get("class")
+    # Entering replaces the odd value rather than adding a second flag; nothing is echoed raw.
+    assert page.toggle()["href"] == "/losses?y=1&present=1"
+    assert "<b>1</b>" not in client.get("/losses", params={"present": value}).text
