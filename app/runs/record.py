@@ -127,13 +127,11 @@ class Run:
         return min(limit_end, start + typical) if typical else limit_end
 
 
-_STORED = [
-    f.name
-    for f in dataclasses.fields(Run)
-    if f.name
-    not in ("name", "position", "start_eta", "slots", "workers_starting", "_state", "_load_state",
-            "read_blob")
-]
+# What a run record keeps; the rest is this process's view of it (its queue position, slots,
+# the store handles that load its state and its blobs).
+_NOT_STORED = ("name", "position", "start_eta", "slots", "workers_starting", "_state",
+               "_load_state", "read_blob")  # fmt: skip
+_STORED = [f.name for f in dataclasses.fields(Run) if f.name not in _NOT_STORED]
 
 
 def dumps(run: Run) -> bytes:
