@@ -119,6 +119,7 @@
         stop();
         return;
       }
+      if (document.hidden) continue;  // hidden while the frame was encoded: send nothing
       const body = new FormData(form);
       body.set("frame", frame, "frame.jpg");
       let answer = null;

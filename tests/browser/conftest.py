@@ -30,20 +30,36 @@ def live_server(serve):
     return serve()
 
 
-@pytest.fixture(scope="session")
-def browser():
+def require_chromium() -> str:
+    """Chromium's path; a skip without it (a failure when CNN_REQUIRE_BROWSER is set, as in CI)."""
     executable = chromium_path()
     if executable is None:
         message = "Chromium not found: install it (apt-get install chromium) or set CHROMIUM_PATH"
         if os.environ.get("CNN_REQUIRE_BROWSER"):
             pytest.fail(message)
         pytest.skip(message)
+    return executable
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The session's one Playwright: a second sync_playwright() in the same process fails ("Sync
+    API inside the asyncio loop"), so modules that need their own Chromium (a fake camera)
+    launch it from this one."""
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    browser = playwright_driver.chromium.launch(
+        executable_path=require_chromium(), args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+from tests.browser.conftest import CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -47,19 +47,15 @@ window.cameraLive = () => window.cameraWatch.streams.some(
 
 
 def launch(playwright, fake_ui=True):
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("Chromium not found")
     flags = FAKE_CAMERA if fake_ui else FAKE_CAMERA[:1]
-    return playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *flags])
+    return playwright.chromium.launch(
+        executable_path=require_chromium(), args=[*CHROMIUM_ARGS, *flags]
+    )
 
 
 @pytest.fixture(scope="module")
-def camera_playwright():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
+def camera_playwright(playwright_driver):
+    return playwright_driver
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from app.config import Settings
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+from tests.browser.conftest import CHROMIUM_ARGS, require_chromium
 
 FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
@@ -39,18 +39,12 @@ def server(serve):
 
 
 @pytest.fixture(scope="module")
-def camera_browser():
+def camera_browser(playwright_driver):
     """This module's own Chromium, with a fake camera that is allowed without asking."""
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("Chromium not found")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable,
-                                             args=CHROMIUM_ARGS + FAKE_CAMERA)  # fmt: skip
-        yield browser
-        browser.close()
+    browser = playwright_driver.chromium.launch(executable_path=require_chromium(),
+                                                args=CHROMIUM_ARGS + FAKE_CAMERA)  # fmt: skip
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
