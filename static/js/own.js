@@ -74,18 +74,22 @@
     document.querySelectorAll("[data-own-capture]").forEach((button) => { button.hidden = !cameraOn; });
   }
 
-  async function startCamera() {
-    const video = byId("own-video");
-    const message = byId("own-camera-message");
-    if (!video || !camera()) return;
+  // Starts the camera into `video`, or says in `message` why it cannot; true when it runs.
+  async function openCamera(video, message) {
+    if (!video || !camera()) return false;
     camera().explain("", message);
     try {
       await camera().open(video);
     } catch (error) {
       camera().explain(error.reason || "failed", message);
-      return;
+      return false;
     }
     video.hidden = false;
+    return true;
+  }
+
+  async function startCamera() {
+    if (!(await openCamera(byId("own-video"), byId("own-camera-message")))) return;
     cameraOn = true;
     byId("own-camera-start").hidden = true;
     byId("own-camera-stop").hidden = false;
@@ -206,15 +210,7 @@
   async function startLive(button) {
     const video = byId("own-live-video");
     const message = byId("own-live-message");
-    if (!video || !camera()) return;
-    camera().explain("", message);
-    try {
-      await camera().open(video);
-    } catch (error) {
-      camera().explain(error.reason || "failed", message);
-      return;
-    }
-    video.hidden = false;
+    if (!(await openCamera(video, message))) return;
     button.hidden = true;
     byId("own-live-stop").hidden = false;
     const session = { url: button.dataset.ownLive };
