@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 from html.parser import HTMLParser
 
@@ -18,6 +17,7 @@ from starlette.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from tests.app.conftest import HX
+from tests.conftest import wait_for_run
 
 SIDE = 64
 
@@ -314,16 +314,6 @@ def test_setup_mistakes_are_placed_and_the_set_kept(client):
 # --- a run on generated pictures, through the queue and a worker ---------------------------------
 
 
-def wait(client, run_id: str, timeout: float = 90) -> str:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = client.app.state.runs.get(run_id)
-        if not run.active:
-            return run.status
-        time.sleep(0.2)
-    raise AssertionError("the run did not finish in time")
-
-
 def test_a_run_on_stripes_learns_them_and_opens_up():
     with TestClient(create_app(Settings(run_workers=1, run_max_seconds=90))) as client:
         set_id = new_set(client)
@@ -334,7 +324,7 @@ def test_a_run_on_stripes_learns_them_and_opens_up():
         assert response.status_code == 303, response.text[:500]
         run_id = response.headers["location"].rsplit("/", 1)[1]
         add(client, set_id, 0, files("v", 3, 500))  # mislabelled later: the run keeps its copy
-        assert wait(client, run_id) == "finished"
+        assert wait_for_run(client, run_id, timeout=90) == "finished"
         run = client.app.state.runs.get(run_id)
         assert run.test_accuracy >= 0.9
         assert run.extra["n_test"] == 10 and run.config["class_names"] == ["horizontal", "vertical"]

@@ -137,7 +137,8 @@ def set_arrays(request: Request, fields: OwnTrainFields):
     return picture_set, images.astype(np.float32) / 255.0, labels
 
 
-def placeholder(size: int, colour: bool) -> np.ndarray:
+def blank_tile(size: int, colour: bool) -> np.ndarray:
+    """A mid-grey square that fills a class's preview column when it has fewer pictures."""
     return np.full((3 if colour else 1, size, size), 0.5, np.float32)
 
 
@@ -149,7 +150,7 @@ def preview_pixels(request: Request) -> np.ndarray:
     columns = []
     for label in range(len(picture_set.classes)):
         picks = [images[i] for i in np.flatnonzero(labels == label)[:4]]
-        columns.append(picks + [placeholder(fields.size, fields.colour)] * (4 - len(picks)))
+        columns.append(picks + [blank_tile(fields.size, fields.colour)] * (4 - len(picks)))
     rows = [[column[i] for column in columns] for i in range(4)]
     return grid(rows, fields.size)
 
@@ -162,7 +163,7 @@ def augment_pixels(request: Request) -> np.ndarray:
     firsts = [np.flatnonzero(labels == c)[:1] for c in range(len(picture_set.classes))]
     picks = [int(f[0]) for f in firsts if len(f)]
     if not picks:
-        return grid([[placeholder(fields.size, fields.colour)] * 6], fields.size)
+        return grid([[blank_tile(fields.size, fields.colour)] * 6], fields.size)
     samples = images[picks]
     augmenter = augmenter_for({name: True for name in fields.augment}, fields.size)
     copies = (augmenter or Augmenter()).preview(samples, n_copies=6, seed=fields.seed)
