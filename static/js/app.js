@@ -230,3 +230,28 @@ document.addEventListener("toggle", measureCharts, true);  // a <details> opened
 document.addEventListener("change", (event) => {
   if (event.target.id === "present-all") requestAnimationFrame(measureCharts);
 });
+
+// --- The address follows the newest request ----------------------------------------------------
+// Two forms of one lab (Signals' sound and slide) each send every field, and their answers may
+// come back out of order: the answer to the older request would push an address built from the
+// values before the newer change. So an answer pushes its URL only if no request sent after it
+// has pushed already; its part of the page is still swapped in.
+let requestsSent = 0;
+let newestPushed = 0;
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.xhr) event.detail.xhr.cnnSequence = ++requestsSent;
+});
+
+document.addEventListener("htmx:beforeHistoryUpdate", (event) => {
+  const history = event.detail.history;
+  const sequence = event.detail.xhr && event.detail.xhr.cnnSequence;
+  if (!history || !sequence) return;
+  if (sequence < newestPushed) {
+    // htmx offers no cancel here; replacing the address with itself leaves it as it is.
+    history.type = "replace";
+    history.path = window.location.pathname + window.location.search + window.location.hash;
+  } else {
+    newestPushed = sequence;
+  }
+});
