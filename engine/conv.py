@@ -162,8 +162,11 @@ def conv_naive(x, w, b=None, stride=1, padding=0, dilation=1, padding_mode="zero
 # --------------------------------------------------------------------------------------------
 
 
-def _conv_nd(x, w, b, stride, padding, dilation, padding_mode, method, nd, name) -> np.ndarray:
-    """The one implementation behind conv1d, conv2d and conv3d."""
+def _conv_nd(
+    x, w, b, stride, padding, dilation, padding_mode, method, nd, name, keep_batch_last=False
+) -> np.ndarray:
+    """The one implementation behind conv1d, conv2d and conv3d. keep_batch_last (for the Conv
+    layers) lets the result be a batch-first view of batch-last memory (conv_batch_last)."""
     p = _plan(x, w, b, stride, padding, dilation, padding_mode, nd, name)
     method = _check_method(method)
     # float32 in, float32 out; everything else (float64, ints, mixed) in float64.
@@ -175,8 +178,10 @@ def _conv_nd(x, w, b, stride, padding, dilation, padding_mode, method, nd, name)
         method = choose(p, wc)
     if method == "fft":
         out = fft(xc, p.pads, p.mode, wc, p.stride, p.dilation, p.eff, p.out_shape, dtype)
-    elif batch_last_suits(p, wc):  # CNN layers: a batch of many-channel samples
-        out = im2col_batch_last(xc, p.pads, wc, p.stride, p.dilation, p.out_shape, dtype)
+    elif batch_last_suits(p, wc, keep_batch_last):  # CNN layers: a batch of many-channel samples
+        out = im2col_batch_last(
+            xc, p.pads, wc, p.stride, p.dilation, p.out_shape, dtype, keep_batch_last
+        )
     else:
         xp = pad(xc, p.pads, p.mode)  # (N, C, *padded)
         out = direct(xp, wc, p.stride, p.dilation, p.eff, p.out_shape, dtype)  # (N, F, *out)
@@ -207,6 +212,12 @@ def conv2d(
 ) -> np.ndarray:
     """x (N, C, H, W), w (F, C, KH, KW), b (F,) or None -> (N, F, H', W'). See :func:`conv1d`."""
     return _conv_nd(x, w, b, stride, padding, dilation, padding_mode, method, 2, "conv2d")
+
+
+def conv_layer_forward(x, w, b, stride, padding, nd: int) -> np.ndarray:
+    """A Conv layer's forward: conv1d/conv2d, whose result may be batch-last in memory."""
+    name = "conv1d" if nd == 1 else "conv2d"
+    return _conv_nd(x, w, b, stride, padding, 1, "zeros", "auto", nd, name, keep_batch_last=True)
 
 
 def conv3d(

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from engine import conv_fast as fast  # the module, so that its cost model can be patched
+from engine.layout import batch_first_view
 from engine.scratch import scratch
 
 # The batch-last im2col pays two transposes to get long copies and one
@@ -25,15 +25,16 @@ _BATCH_LAST_MAX = 1 << 23  # elements of its im2col matrix (32 MB of float32), b
 _TRANSPOSE_TILE = 128  # rows of a batch-last array turned batch-first at once
 
 
-def batch_last_suits(p: fast.Plan, w) -> bool:
+def batch_last_suits(p: fast.Plan, w, keep_batch_last: bool = False) -> bool:
     """Whether the batch-last im2col (im2col_batch_last) is the direct method for this call:
-    a batch of many-channel samples with zero padding, whose im2col beats shift-and-add."""
+    a batch of many-channel samples with zero padding, whose im2col beats shift-and-add. A
+    result that may stay batch-last (a Conv layer's) pays no transpose, so few channels do."""
     n, c = p.x.shape[:2]
     f, k_taps = w.shape[0], math.prod(w.shape[2:])
     out_pixels = math.prod(p.out_shape)
     if (
         p.mode != "zeros"
-        or c < _BATCH_LAST_MIN_CHANNELS
+        or (c < _BATCH_LAST_MIN_CHANNELS and not keep_batch_last)
         or n < _BATCH_LAST_MIN_SAMPLES
         or n * c * k_taps * out_pixels > _BATCH_LAST_MAX
     ):
@@ -61,35 +62,52 @@ def padded_batch_last(x: np.ndarray, pads, name: str = "conv.padded") -> np.ndar
     return xt
 
 
-def im2col_batch_last(x, pads, w, stride, dilation, out_shape, dtype) -> np.ndarray:
+def im2col_batch_last(
+    x, pads, w, stride, dilation, out_shape, dtype, keep_batch_last: bool = False
+) -> np.ndarray:
     """(N, F, *out) = w (F, C, *K) ⋆ x (N, C, *spatial) zero-padded by pads, as im2col with
     the batch axis last.
 
     In (C, *padded, N) order every window row is a run of out_width·N contiguous values, so the
     im2col copy is long runs instead of out_width-long pieces, and the product is one big
     (F, C·K) @ (C·K, P·N) instead of N small ones. The result comes back batch-first through
-    one tiled transpose.
+    one tiled transpose; with keep_batch_last, as a batch-first view of the batch-last product
+    (see is_batch_last), for a layer whose next layers keep that order.
     """
     n, c = x.shape[:2]
     f, kernel = w.shape[0], w.shape[2:]
-    nd = len(kernel)
-    spatial = tuple(range(1, 1 + nd))  # the spatial axes of a (C, *padded, N) array
     xt = padded_batch_last(x, pads, "conv.forward.xt")
-    eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
-    windows = sliding_window_view(xt, eff, axis=spatial)  # (C, *positions, N, *eff), a view
-    windows = windows[
-        (slice(None),)
-        + tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out_shape, strict=True))
-        + (slice(None),)
-        + tuple(slice(None, None, d) for d in dilation)
-    ]  # (C, *out, N, *kernel)
     cols = scratch("conv.forward.cols", (c, *kernel, *out_shape, n), dtype)
-    cols[...] = windows.transpose(0, *range(2 + nd, 2 + 2 * nd), *spatial, 1 + nd)
+    cols[...] = window_view(xt, kernel, stride, dilation, out_shape)
+    flat_cols = cols.reshape(c * math.prod(kernel), -1)
+    if keep_batch_last:
+        product = np.matmul(w.reshape(f, -1), flat_cols)  # the caller keeps it: never scratch
+        return batch_first_view(product.reshape(f, *out_shape, n))
     product = scratch("conv.forward.product", (f, math.prod(out_shape) * n), dtype)
-    np.matmul(w.reshape(f, -1), cols.reshape(c * math.prod(kernel), -1), out=product)
+    np.matmul(w.reshape(f, -1), flat_cols, out=product)
     out = np.empty((n, f, *out_shape), dtype=dtype)
     batch_first(out.reshape(n, -1), product.reshape(-1, n))
     return out
+
+
+def window_view(xt: np.ndarray, kernel, stride, dilation, out_shape) -> np.ndarray:
+    """The windows of a C-contiguous (C, *padded, N) array, as a (C, *kernel, *out, N) view:
+    the im2col matrix before its one copy. Built directly on xt's memory: sliding_window_view
+    and as_strided cost 17 and 4 µs a call, which is a tenth of a LeNet layer's backward."""
+    strides = xt.strides
+    spatial = strides[1:-1]
+    return np.ndarray(
+        (xt.shape[0], *kernel, *out_shape, xt.shape[-1]),
+        xt.dtype,
+        xt,
+        0,
+        (
+            strides[0],
+            *(st * d for st, d in zip(spatial, dilation, strict=True)),
+            *(st * s for st, s in zip(spatial, stride, strict=True)),
+            strides[-1],
+        ),
+    )
 
 
 def batch_first(dst: np.ndarray, src: np.ndarray) -> None:

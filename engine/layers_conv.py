@@ -7,10 +7,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from engine.conv import conv1d, conv2d, resolve_padding
-from engine.conv_batch_last import padded_batch_last
+from engine.conv import conv_layer_forward, resolve_padding
+from engine.conv_batch_last import padded_batch_last, window_view
 from engine.layer_base import (
     Layer,
     _float_dtype,
@@ -22,6 +21,7 @@ from engine.layer_base import (
     init_weight,
     shape_text,
 )
+from engine.layout import batch_first_view, batch_last_view
 from engine.scratch import scratch
 
 _COLS_BLOCK = 1 << 23  # values of the im2col matrix a convolution's backward builds at once
@@ -29,7 +29,6 @@ _COLS_BLOCK = 1 << 23  # values of the im2col matrix a convolution's backward bu
 
 class _Conv(Layer):
     nd = 2
-    _conv = staticmethod(conv2d)
 
     def __init__(
         self,
@@ -95,7 +94,8 @@ class _Conv(Layer):
         x = self._input(x)  # (N, C, *spatial)
         self._x = x
         w, b = self.params["weight"], self.params["bias"]
-        return self._output(self._conv(x, w, b, self.stride, self._pads))  # (N, F, *out)
+        y = conv_layer_forward(x, w, b, self.stride, self._pads, self.nd)  # (N, F, *out)
+        return self._output(y)  # batch-last in memory when that was faster (conv_batch_last)
 
     def _backward(self, dout, input_grad: bool) -> np.ndarray | None:  # dout: (N, F, *out)
         x = self._x
@@ -103,18 +103,24 @@ class _Conv(Layer):
         # (LeNet's layers take a batch of 64 in one go).
         per_sample = self.in_channels * math.prod(self.kernel_size) * math.prod(dout.shape[2:])
         step = max(1, _COLS_BLOCK // per_sample)
-        dx = np.empty_like(x) if input_grad else None
-        dw = np.zeros_like(self.params["weight"])
-        for n0 in range(0, len(x), step):
-            part = slice(n0, n0 + step)
-            dw += self._backward_block(x[part], dout[part], None if dx is None else dx[part])
+        if step >= len(x):  # the whole batch at once: dx stays batch-last in memory
+            dw, dx = self._backward_block(x, dout, input_grad)
+        else:
+            dx = np.empty_like(x) if input_grad else None
+            dw = np.zeros_like(self.params["weight"])
+            for n0 in range(0, len(x), step):
+                part = slice(n0, n0 + step)
+                dw_part, dx_part = self._backward_block(x[part], dout[part], input_grad)
+                dw += dw_part
+                if dx is not None:
+                    dx[part] = dx_part
         self.grads["weight"][...] = dw
         self.grads["bias"][...] = dout.sum(axis=(0, *range(2, dout.ndim)))
         return dx
 
-    def _backward_block(self, x, dout, dx) -> np.ndarray:
-        """dL/dW of samples x (N, C, *spatial) given dout (N, F, *out); writes dL/dx into dx
-        (N, C, *spatial) unless it is None.
+    def _backward_block(self, x, dout, input_grad: bool):
+        """(dL/dW, dL/dx) of samples x (N, C, *spatial) given dout (N, F, *out); dL/dx is None
+        without input_grad, else (N, C, *spatial) batch-last in memory.
 
         The work happens with the batch axis *last*, (C, *spatial, N): at stride 1 every
         shifted window is then a run of out_width·N contiguous values, so the copies and adds
@@ -125,29 +131,26 @@ class _Conv(Layer):
         c, f = x.shape[1], w.shape[0]
         out = dout.shape[2:]
         taps = math.prod(k)
-        spatial = tuple(range(1, 1 + nd))  # the spatial axes of a (C, *spatial, N) array
         # (N, F, *out) -> (F, *out, N) -> (F, P·N), P = prod(out)
-        dy = scratch("conv.dy", (f, *out, len(x)), dout.dtype)
-        dy[...] = dout.transpose(1, *range(2, 2 + nd), 0)
+        dy = batch_last_view(dout)
+        if not dy.flags.c_contiguous:  # the layers after this one kept the batch axis first
+            dy = scratch("conv.dy", dy.shape, dout.dtype)
+            dy[...] = batch_last_view(dout)
         dy = dy.reshape(f, -1)
         # dL/dW = dy @ colsᵀ, cols the im2col matrix of the padded input:
-        # (N, C, *padded) -> (C, *padded, N) -> windows (C, *out, N, *K) -> (C·K..., P·N)
+        # (N, C, *padded) -> (C, *padded, N) -> windows (C, *K, *out, N) -> (C·K..., P·N)
         xt = padded_batch_last(x, self._pads)
-        win = sliding_window_view(xt, k, axis=spatial)  # (C, *positions, N, *K), a view
-        win = win[(slice(None), *(slice(None, None, st) for st in s))]  # positions -> *out
-        order = (0, *range(2 + nd, 2 + 2 * nd), *spatial, 1 + nd)  # -> (C, *K, *out, N)
         cols = scratch("conv.cols", (c, *k, *out, len(x)), x.dtype)
-        cols[...] = win.transpose(order)  # the one im2col copy
+        cols[...] = window_view(xt, k, s, (1,) * nd, out)  # the one im2col copy
         cols = cols.reshape(c * taps, -1)
         dw = (cols @ dy.T).T.reshape(w.shape)  # (F, C·K...) -> (F, C, *K); BLAS likes this order
-        if dx is None:  # e.g. the first layer of a network in training: no col2im needed
-            return dw
+        if not input_grad:  # e.g. the first layer of a network in training: no col2im needed
+            return dw, None
         # dL/dx: col2im of Wᵀ @ dy, one strided add per kernel tap (not per pixel).
         dcols = scratch("conv.dcols", (c * taps, dy.shape[1]), dy.dtype)
         np.matmul(w.reshape(f, -1).T, dy, out=dcols)
         dcols = dcols.reshape(c, taps, *out, -1)  # (C, K..., *out, N)
-        dxt = scratch("conv.dxt", xt.shape, xt.dtype)  # (C, *padded, N)
-        dxt.fill(0)
+        dxt = np.zeros(xt.shape, xt.dtype)  # (C, *padded, N), handed on: never scratch
         for t, tap in enumerate(np.ndindex(*k)):
             # every output position o reads the padded input at o·stride + tap
             where = (
@@ -155,9 +158,7 @@ class _Conv(Layer):
             )
             dxt[(slice(None), *where)] += dcols[:, t]
         crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(self._pads, x.shape[2:], strict=True))
-        for channel in range(c):  # (N, *spatial) ← (*spatial, N), a channel at a time (cached)
-            dx[:, channel] = dxt[(channel, *crop)].transpose(nd, *range(nd))
-        return dw
+        return dw, batch_first_view(dxt[(slice(None), *crop)])
 
 
 class Conv2D(_Conv):
@@ -169,11 +170,9 @@ class Conv2D(_Conv):
     """
 
     nd = 2
-    _conv = staticmethod(conv2d)
 
 
 class Conv1D(_Conv):
     """1-D convolution over sequences: x (N, C, L) -> (N, F, L'). Weight (F, C, K), bias (F,)."""
 
     nd = 1
-    _conv = staticmethod(conv1d)

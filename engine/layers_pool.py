@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from engine.layer_base import Layer, _per_axis, _steps, _times
+from engine.layout import is_batch_last
 from engine.pool import (
     avg_pool1d,
     avg_pool2d,
@@ -85,7 +86,9 @@ class _Pool(Layer):
             if self._indices is None:  # forward ran in evaluation mode
                 _, self._indices = self._max(self._x, return_indices=True)
             overlapping = any(s < k for s, k in zip(self.stride, self.kernel_size, strict=True))
-            dx = max_pool_backward(dout, self._indices, self._x_shape, overlapping)
+            dx = max_pool_backward(
+                dout, self._indices, self._x_shape, overlapping, is_batch_last(self._x)
+            )
         else:
             dx = avg_pool_backward(dout, self._x_shape, self.kernel_size, self.stride, self.padding)
         return dx.astype(dout.dtype, copy=False)  # (N, C, *spatial)

@@ -180,19 +180,31 @@ def global_avg_pool(x):
     return x.reshape(*x.shape[:2], -1).mean(axis=-1)
 
 
-def max_pool_backward(dout, indices, input_shape, overlapping: bool = True):
+def max_pool_backward(
+    dout, indices, input_shape, overlapping: bool = True, batch_last: bool = False
+):
     """Route each output gradient to the input cell that won its window (summing over overlaps).
 
     dout, indices: (N, C, *out); input_shape: (N, C, *spatial) -> dx of input_shape. With
     ``overlapping=False`` (windows that share no cell: stride ≥ pool size) every cell wins at
-    most one window, and the gradients are put in place rather than summed (1.5× faster).
+    most one window, and the gradients are put in place rather than summed (1.5× faster);
+    with ``batch_last`` too, dx is laid out (C, *spatial, N) in memory, as a Conv layer's
+    output is (engine.conv_batch_last), so the Conv's backward needs no transpose.
     """
     n, c = input_shape[:2]
     plane = int(np.prod(input_shape[2:]))
+    dtype = np.result_type(dout.dtype, np.float32)
+    if not overlapping and batch_last:
+        # (n, c, cell) sits at (c·plane + cell)·N + n
+        base = (np.arange(c) * (plane * n)).reshape(1, c, *([1] * (dout.ndim - 2)))
+        base = base + np.arange(n).reshape(n, *([1] * (dout.ndim - 1)))
+        dx = np.zeros((c, *input_shape[2:], n), dtype=dtype)
+        dx.reshape(-1)[indices * n + base] = dout
+        return dx.transpose(dx.ndim - 1, *range(dx.ndim - 1))
     base = (np.arange(n * c) * plane).reshape(n, c, *([1] * (dout.ndim - 2)))
     flat = (indices + base).ravel()
     if not overlapping:
-        dx = np.zeros(input_shape, dtype=np.result_type(dout.dtype, np.float32))
+        dx = np.zeros(input_shape, dtype=dtype)
         dx.reshape(-1)[flat] = dout.ravel()
         return dx
     dx = np.bincount(flat, weights=dout.ravel().astype(np.float64), minlength=n * c * plane)
