@@ -70,6 +70,8 @@ class Optimizer:
 
     Subclasses implement ``_update(i, p, g) -> (update, effective_lr)`` for one parameter,
     where ``g`` already includes weight decay; the base class adds ``update`` to ``p`` in place.
+    ``last_update``, ``effective_lr`` and the state may be rewritten in place by the next step
+    (Adam's are): copy what is to be kept.
     """
 
     def __init__(self, params: Sequence[np.ndarray], lr: float, weight_decay: float = 0.0):
@@ -303,20 +305,33 @@ class Adam(Optimizer):
         return {k: np.zeros_like(p) for k in ("m", "v", "m_hat", "v_hat")}
 
     def _update(self, i, p, g):
+        # In place, into the visible state and the last update's arrays: a LeNet step updates
+        # ten arrays, and fresh temporaries cost more than the arithmetic. Each line rounds as
+        # the expression in its comment would.
         b1, b2 = self.betas
         state = self.state[i]
         m, v = state["m"], state["v"]
-        m += (1 - b1) * (g - m)  # = b1*m + (1-b1)*g, written as PyTorch's lerp
+        update, eff = self.last_update[i], self.effective_lr[i]
+        np.subtract(g, m, out=update)
+        update *= 1 - b1
+        m += update  # m += (1-b1)*(g - m): b1*m + (1-b1)*g, written as PyTorch's lerp
         v *= b2
-        v += (1 - b2) * g * g
+        np.multiply(g, 1 - b2, out=update)
+        update *= g
+        v += update  # v += (1-b2)*g*g
         if self.bias_correction:
             bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
         else:
             bc1 = bc2 = 1.0
-        denom = np.sqrt(v) / bc2**0.5 + self.eps  # = sqrt(v_hat) + eps
-        state["m_hat"] = m / bc1
-        state["v_hat"] = v / bc2
-        return (-(self.lr / bc1) * m) / denom, self.lr / denom
+        denom = np.sqrt(v, out=eff)
+        denom /= bc2**0.5
+        denom += self.eps  # = sqrt(v) / sqrt(bc2) + eps = sqrt(v_hat) + eps
+        np.divide(m, bc1, out=state["m_hat"])
+        np.divide(v, bc2, out=state["v_hat"])
+        np.multiply(m, -(self.lr / bc1), out=update)
+        update /= denom  # (-(lr/bc1) * m) / denom
+        np.divide(self.lr, denom, out=eff)  # lr / denom, denom's last use
+        return update, eff
 
 
 def make_optimizer(name: str, params: Sequence[np.ndarray], lr: float, **kw) -> Optimizer:

@@ -159,6 +159,33 @@ def test_adam_three_steps_with_bias_correction():
     assert opt.t == 3
 
 
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_adam_in_float32_rounds_as_pytorchs_formulas_step_after_step(weight_decay):
+    """The in-place update rounds exactly as the written-out expressions, over many steps."""
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal((4, 5)).astype(np.float32)
+    mine = p.copy()
+    opt = Adam([mine], lr=0.01, weight_decay=weight_decay)
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    b1, b2 = 0.9, 0.999
+    for t in range(1, 26):
+        g = rng.standard_normal(p.shape).astype(np.float32)
+        opt.step([g])
+        g = g + weight_decay * p if weight_decay else g
+        m = m + (1 - b1) * (g - m)
+        v = v * b2 + (1 - b2) * g * g
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        denom = np.sqrt(v) / bc2**0.5 + 1e-8
+        update = (-(0.01 / bc1) * m) / denom
+        p = p + update
+        np.testing.assert_array_equal(mine, p)
+        np.testing.assert_array_equal(opt.last_update[0], update)
+        np.testing.assert_array_equal(opt.effective_lr[0], 0.01 / denom)
+        np.testing.assert_array_equal(opt.state[0]["m_hat"], m / bc1)
+        np.testing.assert_array_equal(opt.state[0]["v_hat"], v / bc2)
+    assert mine.dtype == np.float32
+
+
 def test_adam_without_bias_correction_takes_the_raw_averages():
     p = np.array([1.0, -2.0])
     opt = Adam([p], lr=0.1, bias_correction=False)
