@@ -157,3 +157,44 @@ def test_invalid_inputs():
         warp(batch(), scale=0)
     with pytest.raises(ValueError, match="number of copies must be from 1 to 64"):
         FULL.preview(batch(), n_copies=0)
+
+
+def naive_warp(x, angle, scale, shift, flip):
+    """The warp written out per output pixel: undo the shift, the rotation and scale, then the
+    mirror; read the four neighbours, 0 outside the image."""
+    n, c, h, w = x.shape
+    out = np.zeros_like(x, dtype=np.float64)
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    for i in range(n):
+        t = np.deg2rad(angle[i])
+        cos, sin = np.cos(t), np.sin(t)
+        for oy in range(h):
+            for ox in range(w):
+                u, v = ox - cx - shift[i][1], oy - cy - shift[i][0]
+                sx, sy = (cos * u - sin * v) / scale[i], (sin * u + cos * v) / scale[i]
+                sx = -sx if flip[i] else sx
+                sy, sx = sy + cy, sx + cx
+                y0, x0 = int(np.floor(sy)), int(np.floor(sx))
+                fy, fx = sy - y0, sx - x0
+                corners = [(y0, x0, (1 - fy) * (1 - fx)), (y0, x0 + 1, (1 - fy) * fx),
+                           (y0 + 1, x0, fy * (1 - fx)), (y0 + 1, x0 + 1, fy * fx)]  # fmt: skip
+                for yy, xx, weight in corners:
+                    if 0 <= yy < h and 0 <= xx < w:
+                        out[i, :, oy, ox] += weight * x[i, :, yy, xx]
+    return out
+
+
+@pytest.mark.parametrize("shape", [(3, 1, 7, 9), (2, 3, 14, 25), (2, 1, 1, 6), (2, 2, 30, 3)])
+def test_warp_equals_the_per_pixel_loop_inside_across_and_beyond_the_edges(shape):
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape)
+    n = shape[0]
+    angle = rng.uniform(-180, 180, n)
+    scale = rng.uniform(0.3, 3.0, n)
+    shift = rng.uniform(-12, 12, (n, 2))  # far enough that some pixels read nothing at all
+    flip = np.arange(n) % 2 == 0
+    got = warp(x, angle=angle, scale=scale, shift=shift, flip=flip)
+    np.testing.assert_allclose(got, naive_warp(x, angle, scale, shift, flip), atol=1e-12)
+    got32 = warp(x.astype(np.float32), angle=angle, scale=scale, shift=shift, flip=flip)
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, naive_warp(x, angle, scale, shift, flip), atol=1e-5)
