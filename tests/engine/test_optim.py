@@ -160,30 +160,38 @@ def test_adam_three_steps_with_bias_correction():
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-def test_adam_in_float32_rounds_as_pytorchs_formulas_step_after_step(weight_decay):
-    """The in-place update rounds exactly as the written-out expressions, over many steps."""
+@pytest.mark.parametrize("dtypes", [(np.float32,) * 3, (np.float32, np.float64, np.float32)])
+def test_adam_rounds_as_pytorchs_formulas_step_after_step(weight_decay, dtypes):
+    """The in-place update rounds exactly as the written-out expressions, over many steps, for
+    several parameters at once (one dtype: flat arrays; mixed: one parameter at a time)."""
     rng = np.random.default_rng(0)
-    p = rng.standard_normal((4, 5)).astype(np.float32)
-    mine = p.copy()
-    opt = Adam([mine], lr=0.01, weight_decay=weight_decay)
-    m, v = np.zeros_like(p), np.zeros_like(p)
+    shapes = [(4, 5), (3,), (2, 1, 3)]
+    pairs = zip(shapes, dtypes, strict=True)
+    ps = [rng.standard_normal(shape).astype(dtype) for shape, dtype in pairs]
+    mine = [p.copy() for p in ps]
+    opt = Adam(mine, lr=0.01, weight_decay=weight_decay)
+    ms, vs = [np.zeros_like(p) for p in ps], [np.zeros_like(p) for p in ps]
     b1, b2 = 0.9, 0.999
     for t in range(1, 26):
-        g = rng.standard_normal(p.shape).astype(np.float32)
-        opt.step([g])
-        g = g + weight_decay * p if weight_decay else g
-        m = m + (1 - b1) * (g - m)
-        v = v * b2 + (1 - b2) * g * g
+        gs = [rng.standard_normal(p.shape).astype(p.dtype) for p in ps]
+        opt.step(gs)
         bc1, bc2 = 1 - b1**t, 1 - b2**t
-        denom = np.sqrt(v) / bc2**0.5 + 1e-8
-        update = (-(0.01 / bc1) * m) / denom
-        p = p + update
-        np.testing.assert_array_equal(mine, p)
-        np.testing.assert_array_equal(opt.last_update[0], update)
-        np.testing.assert_array_equal(opt.effective_lr[0], 0.01 / denom)
-        np.testing.assert_array_equal(opt.state[0]["m_hat"], m / bc1)
-        np.testing.assert_array_equal(opt.state[0]["v_hat"], v / bc2)
-    assert mine.dtype == np.float32
+        for i, (p, g) in enumerate(zip(ps, gs, strict=True)):
+            g = g + weight_decay * p if weight_decay else g
+            ms[i] = ms[i] + (1 - b1) * (g - ms[i])
+            vs[i] = vs[i] * b2 + (1 - b2) * g * g
+            denom = np.sqrt(vs[i]) / bc2**0.5 + 1e-8
+            update = (-(0.01 / bc1) * ms[i]) / denom
+            ps[i] = p + update
+            np.testing.assert_array_equal(mine[i], ps[i])
+            np.testing.assert_array_equal(opt.last_update[i], update)
+            np.testing.assert_array_equal(opt.effective_lr[i], 0.01 / denom)
+            np.testing.assert_array_equal(opt.state[i]["m"], ms[i])
+            np.testing.assert_array_equal(opt.state[i]["m_hat"], ms[i] / bc1)
+            np.testing.assert_array_equal(opt.state[i]["v_hat"], vs[i] / bc2)
+    assert [p.dtype for p in mine] == list(dtypes)
+    opt.zero_state()  # and the state starts again from nothing
+    assert opt.t == 0 and all(not s["m"].any() and not s["v"].any() for s in opt.state)
 
 
 def test_adam_without_bias_correction_takes_the_raw_averages():
