@@ -168,17 +168,29 @@ def _conv_nd(
     """The one implementation behind conv1d, conv2d and conv3d. keep_batch_last (for the Conv
     layers) lets the result be a batch-first view of batch-last memory (conv_batch_last)."""
     p = _plan(x, w, b, stride, padding, dilation, padding_mode, nd, name)
-    method = _check_method(method)
+    dtype, method, batch_last = _decide(p, _check_method(method), keep_batch_last)
+    return _run(p, dtype, method, batch_last, keep_batch_last)
+
+
+def _decide(p: Plan, method: str, keep_batch_last: bool) -> tuple[type, str, bool]:
+    """(the working dtype, "fft" or "direct", whether the direct way is the batch-last im2col)
+    for a checked call."""
     # float32 in, float32 out; everything else (float64, ints, mixed) in float64.
     small = np.result_type(p.x.dtype, p.w.dtype) in (np.float16, np.float32)
     dtype = np.float32 if small else np.float64
-    xc = p.x.astype(dtype, copy=False)
     wc = np.ascontiguousarray(p.w, dtype=dtype)
     if method == "auto":
         method = choose(p, wc)
+    batch_last = method != "fft" and batch_last_suits(p, wc, keep_batch_last)
+    return dtype, method, batch_last
+
+
+def _run(p: Plan, dtype, method: str, batch_last: bool, keep_batch_last: bool) -> np.ndarray:
+    xc = p.x.astype(dtype, copy=False)
+    wc = np.ascontiguousarray(p.w, dtype=dtype)
     if method == "fft":
         out = fft(xc, p.pads, p.mode, wc, p.stride, p.dilation, p.eff, p.out_shape, dtype)
-    elif batch_last_suits(p, wc, keep_batch_last):  # CNN layers: a batch of many-channel samples
+    elif batch_last:  # CNN layers: a batch of many-channel samples
         out = im2col_batch_last(
             xc, p.pads, wc, p.stride, p.dilation, p.out_shape, dtype, keep_batch_last
         )
@@ -186,8 +198,24 @@ def _conv_nd(
         xp = pad(xc, p.pads, p.mode)  # (N, C, *padded)
         out = direct(xp, wc, p.stride, p.dilation, p.eff, p.out_shape, dtype)  # (N, F, *out)
     if p.b is not None:
-        out += p.b.astype(dtype).reshape((1, -1) + (1,) * nd)
+        out += p.b.astype(dtype).reshape((1, -1) + (1,) * (len(p.out_shape)))
     return out
+
+
+def conv_layer_forward(x, w, b, stride, padding, nd: int, decisions: dict) -> np.ndarray:
+    """A Conv layer's forward: conv1d/conv2d, whose result may be batch-last in memory.
+
+    The layer has checked x, and its shapes repeat from step to step: the checks and the
+    choice of method are made once per input shape and kept in `decisions` (the layer's).
+    Deciding again with later weights could only pick a faster method, never other numbers."""
+    key = (x.shape, x.dtype.str, w.dtype.str, b is None)
+    decided = decisions.get(key)
+    if decided is None:
+        name = "conv1d" if nd == 1 else "conv2d"
+        p = _plan(x, w, b, stride, padding, 1, "zeros", nd, name)
+        decided = decisions[key] = (p._replace(x=None, w=None, b=None), *_decide(p, "auto", True))
+    plan, dtype, method, batch_last = decided
+    return _run(plan._replace(x=x, w=w, b=b), dtype, method, batch_last, True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,12 +240,6 @@ def conv2d(
 ) -> np.ndarray:
     """x (N, C, H, W), w (F, C, KH, KW), b (F,) or None -> (N, F, H', W'). See :func:`conv1d`."""
     return _conv_nd(x, w, b, stride, padding, dilation, padding_mode, method, 2, "conv2d")
-
-
-def conv_layer_forward(x, w, b, stride, padding, nd: int) -> np.ndarray:
-    """A Conv layer's forward: conv1d/conv2d, whose result may be batch-last in memory."""
-    name = "conv1d" if nd == 1 else "conv2d"
-    return _conv_nd(x, w, b, stride, padding, 1, "zeros", "auto", nd, name, keep_batch_last=True)
 
 
 def conv3d(

@@ -59,6 +59,7 @@ class _Conv(Layer):
         self._add_param("weight", w)  # (F, C, *K)
         self._add_param("bias", np.zeros(self.out_channels, dtype=self.dtype))  # (F,)
         self._x: np.ndarray | None = None
+        self._decisions: dict = {}  # engine.conv.conv_layer_forward's, per input shape
 
     def describe(self) -> str:
         parts = [f"{self.in_channels}→{self.out_channels}", _times(self.kernel_size)]
@@ -94,7 +95,7 @@ class _Conv(Layer):
         x = self._input(x)  # (N, C, *spatial)
         self._x = x
         w, b = self.params["weight"], self.params["bias"]
-        y = conv_layer_forward(x, w, b, self.stride, self._pads, self.nd)  # (N, F, *out)
+        y = conv_layer_forward(x, w, b, self.stride, self._pads, self.nd, self._decisions)
         return self._output(y)  # batch-last in memory when that was faster (conv_batch_last)
 
     def _backward(self, dout, input_grad: bool) -> np.ndarray | None:  # dout: (N, F, *out)

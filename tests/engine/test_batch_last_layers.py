@@ -165,3 +165,20 @@ def test_float32_network_equals_its_float64_twin():
     np.testing.assert_allclose(dx32, dx64, rtol=1e-4, atol=1e-5)
     for a, b in zip(g32, g64, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_a_layer_decides_once_per_input_shape_and_each_shape_gets_its_own_answer():
+    """conv_layer_forward keeps its checks and its choice per input shape: alternating shapes
+    (one batch-last, one not; a one-sample batch) must each give the naive loop's numbers."""
+    rng = np.random.default_rng(11)
+    layer = Conv2D(6, 4, 3, padding="same", rng=rng, dtype=F64)
+    w, b = layer.params["weight"], layer.params["bias"]
+    shapes = [(12, 6, 9, 9), (1, 6, 5, 7), (12, 6, 9, 9), (3, 6, 4, 4), (1, 6, 5, 7)]
+    for shape in shapes:
+        x = rng.standard_normal(shape)
+        expected = conv_naive(x, w, b, 1, layer._pads)
+        np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
+    assert len(layer._decisions) == 3
+    w[...] = rng.standard_normal(w.shape)  # new weights: same decision, new numbers
+    x = rng.standard_normal(shapes[0])
+    np.testing.assert_allclose(layer.forward(x), conv_naive(x, w, b, 1, layer._pads), atol=1e-12)
