@@ -15,6 +15,7 @@ import numpy as np
 from engine import conv_fast as fast  # the module, so that its cost model can be patched
 from engine.layout import batch_first_view
 from engine.scratch import scratch
+from engine.thin_matmul import thin_matmul
 
 # The batch-last im2col pays two transposes to get long copies and one
 # big matrix product. Measured on LeNet-sized layers at batch 64: 1.7x faster than batch-first
@@ -81,10 +82,10 @@ def im2col_batch_last(
     cols[...] = window_view(xt, kernel, stride, dilation, out_shape)
     flat_cols = cols.reshape(c * math.prod(kernel), -1)
     if keep_batch_last:
-        product = np.matmul(w.reshape(f, -1), flat_cols)  # the caller keeps it: never scratch
+        product = thin_matmul(w.reshape(f, -1), flat_cols)  # the caller keeps it: not scratch
         return batch_first_view(product.reshape(f, *out_shape, n))
     product = scratch("conv.forward.product", (f, math.prod(out_shape) * n), dtype)
-    np.matmul(w.reshape(f, -1), flat_cols, out=product)
+    thin_matmul(w.reshape(f, -1), flat_cols, out=product)
     out = np.empty((n, f, *out_shape), dtype=dtype)
     batch_first(out.reshape(n, -1), product.reshape(-1, n))
     return out

@@ -23,6 +23,7 @@ from engine.layer_base import (
 )
 from engine.layout import batch_first_view, batch_last_view
 from engine.scratch import scratch
+from engine.thin_matmul import thin_matmul
 
 _COLS_BLOCK = 1 << 23  # values of the im2col matrix a convolution's backward builds at once
 
@@ -144,7 +145,7 @@ class _Conv(Layer):
         cols = scratch("conv.cols", (c, *k, *out, len(x)), x.dtype)
         cols[...] = window_view(xt, k, s, (1,) * nd, out)  # the one im2col copy
         cols = cols.reshape(c * taps, -1)
-        dw = (cols @ dy.T).T.reshape(w.shape)  # (F, C·K...) -> (F, C, *K); BLAS likes this order
+        dw = thin_matmul(cols, dy.T).T.reshape(w.shape)  # (C·K, F) is the order BLAS likes
         if not input_grad:  # e.g. the first layer of a network in training: no col2im needed
             return dw, None
         # dL/dx: col2im of Wᵀ @ dy, one strided add per kernel tap (not per pixel).
