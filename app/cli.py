@@ -157,7 +157,10 @@ def peak_memory_mb() -> float:
 
 def run_train(args: argparse.Namespace) -> int:
     from engine.errors import EngineError
+    from engine.memory import keep_freed_memory
     from engine.train import TrainConfig, train
+
+    keep_freed_memory()  # as a training process does (engine.memory)
 
     config = TrainConfig(
         dataset=args.dataset, image_size=args.image_size, model=args.model,

@@ -98,6 +98,7 @@ def torch_layer_times(python: str, repeats: int, threads: int) -> dict | None:
     try:
         done = subprocess.run(
             [python, str(script), json.dumps(LAYER_CASES), str(repeats), str(threads)],
+            env=protocol.torch_environment(),
             capture_output=True,
             text=True,
             timeout=600,
@@ -188,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"BLAS: {protocol.describe_blas()}; {', '.join(protocol.CORETYPE_VARIABLES)}: "
           f"{protocol.coretype_setting()}")  # fmt: skip
     print(protocol.machine_load())
+    print(f"Memory: {protocol.same_allocator()}")
     print()
     print("1. conv2d, 1024×1024 float32, one channel, padding='same'")
     lines, misses = bench_images(ndimage, signal, repeats)

@@ -79,6 +79,7 @@ def torch_times(python: str, repeats: int, threads: int) -> dict | None:
                 str(script),
                 json.dumps({"batch": BATCH, "repeats": repeats, "threads": threads}),
             ],
+            env=protocol.torch_environment(),
             capture_output=True,
             text=True,
             timeout=300,
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         help="Python of a separate environment with PyTorch, to time the same network there",
     )
     args = parser.parse_args(argv)
+    memory = protocol.same_allocator()  # before anything is timed, the child's too
     repeats = 5 if args.quick else 30
     rng = np.random.default_rng(0)
     model = lenet(rng)
@@ -194,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"BLAS: {protocol.describe_blas()}; {', '.join(protocol.CORETYPE_VARIABLES)}: "
           f"{protocol.coretype_setting()}")  # fmt: skip
     print(protocol.machine_load())
+    print(f"Memory: {memory}")
     print(f"os.cpu_count() = {os.cpu_count()}, BLAS threads = {threads}")
     print()
     print(f"LeNet-style stack on ({BATCH}, 1, 28, 28) float32, {model.num_params():,} parameters")

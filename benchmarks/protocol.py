@@ -79,6 +79,26 @@ def machine_load() -> str:
     return f"load average {load:.2f} on {cores} cores{note}"
 
 
+def same_allocator() -> str:
+    """Keep freed memory for reuse in this process, as the training processes do, and say so.
+    The PyTorch side gets the same setting through torch_environment(): with malloc's defaults
+    a fresh 3 MB output faults its pages in on every call, which made PyTorch's LeNet-sized
+    forward 7× slower than its own warm time and flattered the engine."""
+    from engine.memory import MMAP_THRESHOLD, TRIM_THRESHOLD, keep_freed_memory
+
+    kept = keep_freed_memory()
+    setting = f"malloc keeps freed blocks (mmap threshold {MMAP_THRESHOLD >> 20} MB, trim "
+    setting += f"{TRIM_THRESHOLD >> 20} MB), on both sides"
+    return setting if kept else "malloc left at its defaults (not glibc), on both sides"
+
+
+def torch_environment() -> dict[str, str]:
+    """The environment for the PyTorch side: this one, with the allocator set as ours."""
+    from engine.memory import keep_freed_memory, malloc_environment
+
+    return dict(os.environ, **(malloc_environment() if keep_freed_memory() else {}))
+
+
 def coretype_setting() -> str:
     shown = [f"{name}={os.environ[name]}" for name in CORETYPE_VARIABLES if name in os.environ]
     return ", ".join(shown) if shown else "not set"

@@ -18,6 +18,7 @@ import threading
 import time
 
 from app.runs.reporter import error_payload
+from engine.memory import keep_freed_memory  # ctypes only: NumPy is not loaded yet
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -62,6 +63,7 @@ def run_worker(target, config: dict, queue, stop_event, pause_event, max_seconds
     parent = multiprocessing.parent_process()
     exit_with_parent(parent.pid if parent is not None else os.getppid())
     one_thread_per_run()
+    keep_freed_memory()  # each step allocates what the last one freed (engine.memory)
     with contextlib.suppress(AttributeError, OSError):
         os.nice(10)
     try:
