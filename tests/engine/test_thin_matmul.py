@@ -15,6 +15,7 @@ CASES = [
     ((6, 25, 50_176), "N"),  # LeNet's first forward at batch 64
     ((6, 25, 4_096 * 3 + 5), "N"),
     ((16, 150, 6_400), None),  # not thin: one product
+    ((16, 25, 50_176), None),  # a 16 × 25 left matrix: faster whole
     ((25, 900, 6), None),  # too short to cut
 ]
 
@@ -24,8 +25,8 @@ def test_pieces_equal_one_product(shape, cut):
     m, k, n = shape
     rng = np.random.default_rng(m + k + n)
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
-    assert (thin._piece(m * n, k) is not None) is (cut == "K")
-    assert (thin._piece(m * k, n) is not None) is (cut == "N")
+    assert (thin._piece(m * n, k, thin._THIN_RESULT) is not None) is (cut == "K")
+    assert (thin._piece(m * k, n, thin._THIN_LEFT) is not None) is (cut == "N")
     expected = a @ b
     np.testing.assert_allclose(thin.thin_matmul(a, b), expected, rtol=1e-12, atol=1e-9)
     out = np.full((m, n), np.nan)
