@@ -23,6 +23,8 @@ fast implementation behind conv1d/2d/3d, with three strategies picked by an esti
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.conv_batch_last import batch_last_suits, im2col_batch_last
@@ -57,6 +59,9 @@ __all__ = [
 ]
 
 METHODS = ("auto", "direct", "fft")
+# Values of an im2col matrix a Conv layer keeps from its forward for its backward (8 MB of
+# float32: LeNet's first layer at batch 64 on 28² has 1.25 million); larger ones are built again.
+KEPT_WINDOWS_MAX = 1 << 21
 _SHAPE_NAMES = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 _KERNEL_NAMES = {1: "(F, C, K)", 2: "(F, C, KH, KW)", 3: "(F, C, KD, KH, KW)"}
 
@@ -185,14 +190,16 @@ def _decide(p: Plan, method: str, keep_batch_last: bool) -> tuple[type, str, boo
     return dtype, method, batch_last
 
 
-def _run(p: Plan, dtype, method: str, batch_last: bool, keep_batch_last: bool) -> np.ndarray:
+def _run(
+    p: Plan, dtype, method: str, batch_last: bool, keep_batch_last: bool, cols=None
+) -> np.ndarray:
     xc = p.x.astype(dtype, copy=False)
     wc = np.ascontiguousarray(p.w, dtype=dtype)
     if method == "fft":
         out = fft(xc, p.pads, p.mode, wc, p.stride, p.dilation, p.eff, p.out_shape, dtype)
     elif batch_last:  # CNN layers: a batch of many-channel samples
         out = im2col_batch_last(
-            xc, p.pads, wc, p.stride, p.dilation, p.out_shape, dtype, keep_batch_last
+            xc, p.pads, wc, p.stride, p.dilation, p.out_shape, dtype, keep_batch_last, cols
         )
     else:
         xp = pad(xc, p.pads, p.mode)  # (N, C, *padded)
@@ -202,8 +209,12 @@ def _run(p: Plan, dtype, method: str, batch_last: bool, keep_batch_last: bool) -
     return out
 
 
-def conv_layer_forward(x, w, b, stride, padding, nd: int, decisions: dict) -> np.ndarray:
-    """A Conv layer's forward: conv1d/conv2d, whose result may be batch-last in memory.
+def conv_layer_forward(
+    x, w, b, stride, padding, nd: int, decisions: dict, windows: dict | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A Conv layer's forward: conv1d/conv2d, whose result may be batch-last in memory, and
+    the im2col matrix (C, *K, *out, N) it built, when it built one and `windows` (the layer's
+    buffers, by shape) is given: the weight gradient needs the same matrix.
 
     The layer has checked x, and its shapes repeat from step to step: the checks and the
     choice of method are made once per input shape and kept in `decisions` (the layer's).
@@ -215,7 +226,15 @@ def conv_layer_forward(x, w, b, stride, padding, nd: int, decisions: dict) -> np
         p = _plan(x, w, b, stride, padding, 1, "zeros", nd, name)
         decided = decisions[key] = (p._replace(x=None, w=None, b=None), *_decide(p, "auto", True))
     plan, dtype, method, batch_last = decided
-    return _run(plan._replace(x=x, w=w, b=b), dtype, method, batch_last, True)
+    cols = None
+    if batch_last and windows is not None:
+        shape = (x.shape[1], *w.shape[2:], *plan.out_shape, x.shape[0])
+        if math.prod(shape) <= KEPT_WINDOWS_MAX:
+            cols = windows.get((shape, dtype))
+            if cols is None:
+                cols = windows[(shape, dtype)] = np.empty(shape, dtype)
+    out = _run(plan._replace(x=x, w=w, b=b), dtype, method, batch_last, True, cols)
+    return out, cols
 
 
 # --------------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def padded_batch_last(x: np.ndarray, pads, name: str = "conv.padded") -> np.ndar
 
 
 def im2col_batch_last(
-    x, pads, w, stride, dilation, out_shape, dtype, keep_batch_last: bool = False
+    x, pads, w, stride, dilation, out_shape, dtype, keep_batch_last: bool = False, cols=None
 ) -> np.ndarray:
     """(N, F, *out) = w (F, C, *K) ⋆ x (N, C, *spatial) zero-padded by pads, as im2col with
     the batch axis last.
@@ -73,12 +73,15 @@ def im2col_batch_last(
     im2col copy is long runs instead of out_width-long pieces, and the product is one big
     (F, C·K) @ (C·K, P·N) instead of N small ones. The result comes back batch-first through
     one tiled transpose; with keep_batch_last, as a batch-first view of the batch-last product
-    (see is_batch_last), for a layer whose next layers keep that order.
+    (see is_batch_last), for a layer whose next layers keep that order. `cols`, a
+    (C, *K, *out, N) array, receives the im2col matrix instead of a scratch one (a Conv layer
+    keeps it for its backward).
     """
     n, c = x.shape[:2]
     f, kernel = w.shape[0], w.shape[2:]
     xt = padded_batch_last(x, pads, "conv.forward.xt")
-    cols = scratch("conv.forward.cols", (c, *kernel, *out_shape, n), dtype)
+    if cols is None:
+        cols = scratch("conv.forward.cols", (c, *kernel, *out_shape, n), dtype)
     cols[...] = window_view(xt, kernel, stride, dilation, out_shape)
     flat_cols = cols.reshape(c * math.prod(kernel), -1)
     if keep_batch_last:

@@ -61,6 +61,8 @@ class _Conv(Layer):
         self._add_param("bias", np.zeros(self.out_channels, dtype=self.dtype))  # (F,)
         self._x: np.ndarray | None = None
         self._decisions: dict = {}  # engine.conv.conv_layer_forward's, per input shape
+        self._windows: dict = {}  # its im2col matrices, one buffer per shape, reused
+        self._cols: np.ndarray | None = None  # the last forward's, if it kept one
 
     def describe(self) -> str:
         parts = [f"{self.in_channels}→{self.out_channels}", _times(self.kernel_size)]
@@ -96,7 +98,11 @@ class _Conv(Layer):
         x = self._input(x)  # (N, C, *spatial)
         self._x = x
         w, b = self.params["weight"], self.params["bias"]
-        y = conv_layer_forward(x, w, b, self.stride, self._pads, self.nd, self._decisions)
+        # In training the forward's im2col matrix is kept: the weight gradient needs it again.
+        windows = self._windows if training else None
+        y, self._cols = conv_layer_forward(
+            x, w, b, self.stride, self._pads, self.nd, self._decisions, windows
+        )
         return self._output(y)  # batch-last in memory when that was faster (conv_batch_last)
 
     def _backward(self, dout, input_grad: bool) -> np.ndarray | None:  # dout: (N, F, *out)
@@ -106,7 +112,7 @@ class _Conv(Layer):
         per_sample = self.in_channels * math.prod(self.kernel_size) * math.prod(dout.shape[2:])
         step = max(1, _COLS_BLOCK // per_sample)
         if step >= len(x):  # the whole batch at once: dx stays batch-last in memory
-            dw, dx = self._backward_block(x, dout, input_grad)
+            dw, dx = self._backward_block(x, dout, input_grad, self._cols)
         else:
             dx = np.empty_like(x) if input_grad else None
             dw = np.zeros_like(self.params["weight"])
@@ -120,9 +126,10 @@ class _Conv(Layer):
         self.grads["bias"][...] = dout.sum(axis=(0, *range(2, dout.ndim)))
         return dx
 
-    def _backward_block(self, x, dout, input_grad: bool):
+    def _backward_block(self, x, dout, input_grad: bool, cols=None):
         """(dL/dW, dL/dx) of samples x (N, C, *spatial) given dout (N, F, *out); dL/dx is None
-        without input_grad, else (N, C, *spatial) batch-last in memory.
+        without input_grad, else (N, C, *spatial) batch-last in memory. cols: the forward's
+        im2col matrix of these samples, (C, *K, *out, N), if it kept one.
 
         The work happens with the batch axis *last*, (C, *spatial, N): at stride 1 every
         shifted window is then a run of out_width·N contiguous values, so the copies and adds
@@ -141,9 +148,11 @@ class _Conv(Layer):
         dy = dy.reshape(f, -1)
         # dL/dW = dy @ colsᵀ, cols the im2col matrix of the padded input:
         # (N, C, *padded) -> (C, *padded, N) -> windows (C, *K, *out, N) -> (C·K..., P·N)
-        xt = padded_batch_last(x, self._pads)
-        cols = scratch("conv.cols", (c, *k, *out, len(x)), x.dtype)
-        cols[...] = window_view(xt, k, s, (1,) * nd, out)  # the one im2col copy
+        padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], self._pads, strict=True))
+        if cols is None:
+            xt = padded_batch_last(x, self._pads)
+            cols = scratch("conv.cols", (c, *k, *out, len(x)), x.dtype)
+            cols[...] = window_view(xt, k, s, (1,) * nd, out)  # the one im2col copy
         cols = cols.reshape(c * taps, -1)
         dw = thin_matmul(cols, dy.T).T.reshape(w.shape)  # (C·K, F) is the order BLAS likes
         if not input_grad:  # e.g. the first layer of a network in training: no col2im needed
@@ -152,7 +161,7 @@ class _Conv(Layer):
         dcols = scratch("conv.dcols", (c * taps, dy.shape[1]), dy.dtype)
         np.matmul(w.reshape(f, -1).T, dy, out=dcols)
         dcols = dcols.reshape(c, taps, *out, -1)  # (C, K..., *out, N)
-        dxt = np.zeros(xt.shape, xt.dtype)  # (C, *padded, N), handed on: never scratch
+        dxt = np.zeros((c, *padded, len(x)), x.dtype)  # handed on: never scratch
         for t, tap in enumerate(np.ndindex(*k)):
             # every output position o reads the padded input at o·stride + tap
             where = (

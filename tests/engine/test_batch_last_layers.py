@@ -182,3 +182,22 @@ def test_a_layer_decides_once_per_input_shape_and_each_shape_gets_its_own_answer
     w[...] = rng.standard_normal(w.shape)  # new weights: same decision, new numbers
     x = rng.standard_normal(shapes[0])
     np.testing.assert_allclose(layer.forward(x), conv_naive(x, w, b, 1, layer._pads), atol=1e-12)
+
+
+@pytest.mark.parametrize("second_training", [True, False])
+def test_the_backward_uses_the_last_forwards_windows(second_training):
+    """The weight gradient reuses the im2col matrix the last forward built (in training); after
+    another forward, of other samples or in evaluation, it must be that forward's."""
+    rng = np.random.default_rng(12)
+    x1, x2 = rng.standard_normal((2, 10, 6, 8, 8))
+    dout = rng.standard_normal((10, 16, 8, 8))
+    layer = Conv2D(6, 16, 5, padding="same", rng=np.random.default_rng(13), dtype=F64)
+    twin = Conv2D(6, 16, 5, padding="same", rng=np.random.default_rng(13), dtype=F64)
+    layer.forward(x1)
+    assert layer._cols is not None  # the path under test
+    layer.forward(x2, training=second_training)
+    assert (layer._cols is not None) is second_training
+    dx = layer.backward(dout)
+    twin.forward(x2, training=False)  # its backward builds the matrix itself
+    np.testing.assert_allclose(dx, twin.backward(dout), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["weight"], twin.grads["weight"], rtol=1e-12)
