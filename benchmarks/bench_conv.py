@@ -126,7 +126,10 @@ def bench_layers(repeats: int, torch_python: str | None = None) -> tuple[list[st
     for n, c, f, size, k, p in LAYER_CASES:
         layer = Conv2D(c, f, k, padding=p, rng=rng)
         x = rng.standard_normal((n, c, size, size)).astype(np.float32)
-        dy = rng.standard_normal(layer.forward(x).shape).astype(np.float32)
+        # The gradient comes back in the memory order of the layer's own output, as ReLU and
+        # pooling after it hand it back (batch-last here; PyTorch's side gets NCHW, its own).
+        dy = np.empty_like(layer.forward(x))
+        dy[...] = rng.standard_normal(dy.shape)
 
         def forward(conv=layer, x=x):
             conv.forward(x)
@@ -189,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"BLAS: {protocol.describe_blas()}; {', '.join(protocol.CORETYPE_VARIABLES)}: "
           f"{protocol.coretype_setting()}")  # fmt: skip
     print(protocol.machine_load())
+    print(f"Cores: {protocol.cores_in_step()}")
     print(f"Memory: {protocol.same_allocator()}")
     print()
     print("1. conv2d, 1024×1024 float32, one channel, padding='same'")

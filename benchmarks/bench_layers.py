@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"BLAS: {protocol.describe_blas()}; {', '.join(protocol.CORETYPE_VARIABLES)}: "
           f"{protocol.coretype_setting()}")  # fmt: skip
     print(protocol.machine_load())
+    print(f"Cores: {protocol.cores_in_step()}")
     print(f"Memory: {memory}")
     print(f"os.cpu_count() = {os.cpu_count()}, BLAS threads = {threads}")
     print()

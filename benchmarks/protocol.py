@@ -79,6 +79,36 @@ def machine_load() -> str:
     return f"load average {load:.2f} on {cores} cores{note}"
 
 
+def cores_in_step() -> str:
+    """Whether a plain copy right after a two-thread matrix product runs at its own speed.
+
+    Some hours these virtual machines' two cores pass cache lines slowly between them: the
+    copy that follows a product then takes up to 10× as long, every engine layer with it,
+    while PyTorch, whose copies run inside its own threads, barely changes. Say so, rather
+    than print such figures as the machine's."""
+    import numpy as np
+
+    src = np.ones((144, 12544), np.float32)
+    dst, w = np.empty_like(src), np.ones((32, 144), np.float32)
+
+    def copy_alone() -> None:
+        dst[...] = src
+
+    def copy_after_product() -> None:
+        w @ dst
+        start = time.perf_counter()
+        dst[...] = src
+        copy_after_product.seconds = min(copy_after_product.seconds, time.perf_counter() - start)
+
+    copy_after_product.seconds = float("inf")
+    alone = best_and_median(copy_alone, 10)[0]
+    best_and_median(copy_after_product, 10)
+    ratio = copy_after_product.seconds / alone
+    slow = " — SLOW: the cores pass data slowly now; the engine's figures suffer"
+    note = "" if ratio < 3 else slow
+    return f"a copy after a matrix product takes {ratio:.1f}× its own time{note}"
+
+
 def same_allocator() -> str:
     """Keep freed memory for reuse in this process, as the training processes do, and say so.
     The PyTorch side gets the same setting through torch_environment(): with malloc's defaults
