@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     matmul_gflops = 5 * 2 * 1024**3 / (time.perf_counter() - start) / 1e9
     print(f"BLAS: {protocol.describe_blas()}; {', '.join(protocol.CORETYPE_VARIABLES)}: "
           f"{protocol.coretype_setting()}; {protocol.machine_load()}")  # fmt: skip
+    print(f"Cores: {protocol.cores_in_step()}")
     print("LeNet preset on UCI digits (16×16), adam 0.002 cosine, 20 epochs, batch 32, augment")
     print(f"{'seed':>4} {'test acc':>9} {'train s':>8} {'process s':>10} {'peak MB':>8}")
     results = [run_once(seed) for seed in seeds]
