@@ -30,6 +30,7 @@ import engine.conv_fast as fast
 from benchmarks import protocol
 from engine.conv import conv2d
 from engine.layers import Conv2D
+from engine.layout import batch_first_view, batch_last_view
 
 TARGET = 1.5  # ours / best reference
 
@@ -126,8 +127,13 @@ def bench_layers(repeats: int, torch_python: str | None = None) -> tuple[list[st
     for n, c, f, size, k, p in LAYER_CASES:
         layer = Conv2D(c, f, k, padding=p, rng=rng)
         x = rng.standard_normal((n, c, size, size)).astype(np.float32)
-        # The gradient comes back in the memory order of the layer's own output, as ReLU and
-        # pooling after it hand it back (batch-last here; PyTorch's side gets NCHW, its own).
+        # Each side gets its arrays in the memory order its own layers hand on (PyTorch's side:
+        # NCHW). Here that is batch-last for an inner layer's input, which a Conv, ReLU and
+        # pooling before it produced, and for every gradient coming back, which ReLU and
+        # pooling after it return in the order of the layer's output. A first layer's input
+        # is the data batch, batch-first on both sides.
+        if c > 1:
+            x = batch_first_view(np.ascontiguousarray(batch_last_view(x)))
         dy = np.empty_like(layer.forward(x))
         dy[...] = rng.standard_normal(dy.shape)
 
@@ -154,6 +160,10 @@ def bench_layers(repeats: int, torch_python: str | None = None) -> tuple[list[st
                 )
             lines.append(line)
             name = ""
+    lines.append(
+        "Inner layers' inputs and all gradients come in the memory order each side's own layers "
+        "hand on (batch-last for the engine, NCHW for PyTorch)"
+    )
     if torch_times:
         lines.append(
             f"PyTorch {torch_times['torch']} CPU, {torch_times['threads']} threads "
