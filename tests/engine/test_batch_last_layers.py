@@ -201,3 +201,54 @@ def test_the_backward_uses_the_last_forwards_windows(second_training):
     twin.forward(x2, training=False)  # its backward builds the matrix itself
     np.testing.assert_allclose(dx, twin.backward(dout), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grads["weight"], twin.grads["weight"], rtol=1e-12)
+
+
+def naive_conv_backward(x, w, dout, stride, pads):
+    """dL/dx and dL/dW by loops over the output positions and kernel taps, float64."""
+    (sh, sw), ((pt, pb), (pl, pr)) = stride, pads
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    kh, kw = w.shape[2:]
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            g = dout[:, :, i, j]  # (N, F)
+            for a in range(kh):
+                for b in range(kw):
+                    patch = xp[:, :, i * sh + a, j * sw + b]  # (N, C)
+                    dw[:, :, a, b] += g.T @ patch
+                    dxp[:, :, i * sh + a, j * sw + b] += g @ w[:, :, a, b]
+    return dxp[:, :, pt : pt + x.shape[2], pl : pl + x.shape[3]], dw
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_layers_forward_and_backward_equal_the_loops(seed):
+    """Random channels, kernels, strides, paddings and sizes, batches big enough for the
+    batch-last path: float64 to 1e-10, float32 within 1e-4 of the scale."""
+    rng = np.random.default_rng(100 + seed)
+    c, f = int(rng.integers(1, 7)), int(rng.integers(1, 9))
+    k = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+    stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    padding = [0, 1, 2, "same", "valid"][int(rng.integers(0, 5))]
+    if padding == "same":
+        stride = (1, 1)  # "same" keeps the size at stride 1
+    h, w_ = int(rng.integers(max(k[0], 3), 13)), int(rng.integers(max(k[1], 3), 13))
+    n = int(rng.integers(8, 20))
+    x = rng.standard_normal((n, c, h, w_))
+    for dtype, tol in ((F64, 1e-10), (np.float32, 1e-4)):
+        layer = Conv2D(c, f, k, stride, padding, rng=np.random.default_rng(seed), dtype=dtype)
+        layer.params["bias"][...] = rng.standard_normal(f)
+        weight = layer.params["weight"].astype(F64)
+        y = layer.forward(x.astype(dtype))
+        expected = conv_naive(x, weight, layer.params["bias"].astype(F64), stride, layer._pads)
+        scale = max(1.0, float(np.abs(expected).max()))
+        np.testing.assert_allclose(y, expected, atol=tol * scale, rtol=0)
+        dout = rng.standard_normal(y.shape)
+        dx = layer.backward(dout.astype(dtype))
+        dx_loop, dw_loop = naive_conv_backward(x, weight, dout, stride, layer._pads)
+        for got, want in ((dx, dx_loop), (layer.grads["weight"], dw_loop)):
+            scale = max(1.0, float(np.abs(want).max()))
+            np.testing.assert_allclose(got, want, atol=tol * scale * 10, rtol=0)
+        bias_scale = max(1.0, float(np.abs(dout).sum(axis=(0, 2, 3)).max()))
+        np.testing.assert_allclose(
+            layer.grads["bias"], dout.sum(axis=(0, 2, 3)), atol=tol * bias_scale, rtol=0
+        )
