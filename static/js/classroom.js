@@ -26,6 +26,7 @@
     report();
     document.body.addEventListener("htmx:pushedIntoHistory", report);
     document.body.addEventListener("htmx:replacedInHistory", report);
+    document.body.addEventListener("cnn:address", report); // keys.js: the pipeline's row
     window.addEventListener("popstate", report);
     return;
   }

@@ -84,21 +84,62 @@
     return true;
   }
 
-  // A highlight walked along rows (the pipeline's layers): display only, nothing to ask.
-  function stage(selector, direction) {
-    const rows = Array.from(document.querySelectorAll(selector)).filter(visible);
-    if (!rows.length) return false;
-    const now = rows.findIndex((row) => row.classList.contains("keys-current"));
-    const next = now < 0 ? (direction > 0 ? 0 : rows.length - 1) : Math.max(0, Math.min(rows.length - 1, now + direction));
+  // A highlight walked along rows (the pipeline's layers): nothing to ask the server, but the
+  // address says which row (?stage=N, from 1), so a presented view is still a link, the language
+  // switch keeps it, and a class following the teacher sees the same row.
+  function highlight(rows, next) {
     rows.forEach((row, k) => {
       row.classList.toggle("keys-current", k === next);
       if (k === next) row.setAttribute("aria-current", "step");
       else row.removeAttribute("aria-current");
     });
     rows[next].scrollIntoView({ block: "nearest" });
+  }
+
+  function stageRows(selector) {
+    return Array.from(document.querySelectorAll(selector)).filter(visible);
+  }
+
+  function stage(selector, direction) {
+    const rows = stageRows(selector);
+    if (!rows.length) return false;
+    const now = rows.findIndex((row) => row.classList.contains("keys-current"));
+    const next = now < 0 ? (direction > 0 ? 0 : rows.length - 1) : Math.max(0, Math.min(rows.length - 1, now + direction));
+    highlight(rows, next);
+    addressStage(next);
     const head = rows[next].querySelector("th") || rows[next];
     announce(`${next + 1} / ${rows.length}: ${head.innerText}`); // innerText: a <br> is a space
     return true;
+  }
+
+  function addressStage(index) {
+    const address = new URL(window.location.href);
+    if (address.searchParams.get("stage") === String(index + 1)) return;
+    address.searchParams.set("stage", String(index + 1));
+    window.history.replaceState(window.history.state, "", address);
+    document.body.dispatchEvent(new CustomEvent("cnn:address", { bubbles: true }));
+  }
+
+  // A control changed while a row is highlighted: htmx pushes the server's address (before it
+  // swaps the rows), which knows nothing of the row; it is added back, and the new rows get it.
+  document.addEventListener("htmx:pushedIntoHistory", () => {
+    const how = spec("data-keys-step");
+    if (!how || how.kind !== "stage") return;
+    const now = stageRows(how.rest).findIndex((row) => row.classList.contains("keys-current"));
+    if (now >= 0) addressStage(now);
+  });
+
+  // The row an address names, once its rows are on the page (at load, and after a swap that
+  // drew them again); a number past the last row or not a number names none.
+  function restoreStage() {
+    const how = spec("data-keys-step");
+    if (!how || how.kind !== "stage") return;
+    const wanted = new URL(window.location.href).searchParams.get("stage");
+    if (!wanted || !/^[0-9]{1,3}$/.test(wanted)) return;
+    const rows = stageRows(how.rest);
+    const index = Number(wanted) - 1;
+    if (index < 0 || index >= rows.length || rows.some((row) => row.classList.contains("keys-current"))) return;
+    highlight(rows, index);
   }
 
   function step(direction) {
@@ -136,7 +177,11 @@
     return press(target);
   }
 
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", restoreStage);
+  else restoreStage();
+
   document.addEventListener("htmx:afterSettle", () => {
+    restoreStage();
     if (!announceFrom) return;
     const source = document.querySelector(announceFrom);
     announceFrom = null;

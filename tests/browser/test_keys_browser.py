@@ -136,6 +136,31 @@ def test_pipeline_arrows_walk_the_layers(page, live_server):
     expect(rows.nth(count - 1)).to_have_attribute("aria-current", "step")
 
 
+def test_pipeline_row_is_in_the_address(page, live_server):
+    """A presented row is a link: the address names it, a reload or the language switch shows
+    it again, and a control changed while it is highlighted keeps it."""
+    page.goto(f"{live_server}/pipeline?present=1")
+    rows = page.locator("tr.layer-row")
+    press(page, "ArrowRight", 3)
+    expect(rows.nth(2)).to_have_attribute("aria-current", "step")
+    assert address(page)["stage"] == "3" and address(page)["present"] == "1"
+    page.reload()
+    expect(rows.nth(2)).to_have_attribute("aria-current", "step")
+    assert page.locator("tr.keys-current").count() == 1
+    choices = page.locator("#pres option")
+    page.select_option("#pres", choices.nth(choices.count() - 1).get_attribute("value"))
+    settle(page)
+    assert address(page)["stage"] == "3"
+    assert address(page)["pres"] == choices.nth(choices.count() - 1).get_attribute("value")
+    expect(rows.nth(2)).to_have_attribute("aria-current", "step")
+    page.locator("a.lang-link:not([aria-current])").first.click()
+    page.wait_for_load_state("networkidle")
+    assert address(page)["stage"] == "3"
+    expect(rows.nth(2)).to_have_attribute("aria-current", "step")
+    page.goto(f"{live_server}/pipeline?stage=99")  # past the last row: none, and no error
+    assert page.locator("tr.keys-current").count() == 0
+
+
 # --- Training: the network in the setup, the test image inside a run --------------------------
 
 
