@@ -46,7 +46,8 @@ def batch_last_suits(p: fast.Plan, w, keep_batch_last: bool = False) -> bool:
 
 
 def padded_batch_last(x: np.ndarray, pads, name: str = "conv.padded") -> np.ndarray:
-    """x (N, C, *spatial) -> zero-padded (C, *padded, N), in one strided copy (a scratch array).
+    """x (N, C, *spatial) -> zero-padded (C, *padded, N), in one strided copy (a scratch array;
+    without padding, x itself when its memory is already in that order: read it, never write).
 
     Straight from x, never from a padded batch-first copy: padding first and then copying the
     transpose took 11× as long on LeNet-sized batches (NumPy walks a transposed copy in the
@@ -54,12 +55,15 @@ def padded_batch_last(x: np.ndarray, pads, name: str = "conv.padded") -> np.ndar
     16 KB apart, a stride that maps every row to the same cache sets.
     """
     nd = x.ndim - 2
+    batch_last = x.transpose(1, *range(2, 2 + nd), 0)
+    if not any(lo or hi for lo, hi in pads) and batch_last.flags.c_contiguous:
+        return batch_last  # x is already laid out so (a Conv's or pool's output): no copy
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads, strict=True))
     xt = scratch(name, (x.shape[1], *padded, x.shape[0]), x.dtype)
     if any(lo or hi for lo, hi in pads):
         xt.fill(0)
     inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads, strict=True))
-    xt[(slice(None), *inner)] = x.transpose(1, *range(2, 2 + nd), 0)
+    xt[(slice(None), *inner)] = batch_last
     return xt
 
 

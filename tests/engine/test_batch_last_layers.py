@@ -43,6 +43,29 @@ def test_conv_layer_output_is_batch_last_and_equals_the_naive_loop(c, f, k, s, p
     np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize(("c", "f", "k", "s", "pad", "side"), CASES)
+def test_a_batch_last_input_gives_the_same_output_and_is_left_as_it_was(c, f, k, s, pad, side):
+    """The input a pool or Conv hands on (batch-last in memory): without padding its memory is
+    read in place, with padding copied; either way the output and gradients equal those of the
+    same values batch-first, and the input is not written."""
+    rng = np.random.default_rng(1)
+    layer = Conv2D(c, f, k, s, pad, rng=rng)
+    layer.params["bias"][...] = rng.standard_normal(f)
+    x = rng.standard_normal((12, c, side, side)).astype(np.float32)
+    x_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    kept = x_last.copy()
+    assert is_batch_last(x_last) and np.array_equal(x_last, x)
+    y_first = layer.forward(x).copy()
+    dout = rng.standard_normal(y_first.shape).astype(np.float32)
+    dx_first = layer.backward(dout).copy()
+    dw_first = layer.grads["weight"].copy()
+    y_last = layer.forward(x_last)
+    np.testing.assert_array_equal(y_last, y_first)
+    np.testing.assert_array_equal(layer.backward(dout), dx_first)
+    np.testing.assert_array_equal(layer.grads["weight"], dw_first)
+    np.testing.assert_array_equal(x_last, kept)
+
+
 def norm_error(analytic, numeric) -> float:
     """‖a − n‖ / ‖n‖. The element-wise rel_error trips on gradients near zero here: summed over
     up to 400 terms, the finite differences carry about 1e-9 of noise, while a wrong gradient
