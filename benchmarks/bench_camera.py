@@ -6,7 +6,7 @@ page's own time for the same picture.
 One frame as the page sends it: a photo at 256×192, JPEG quality 0.8, through a bank of four
 3×3 filters (Sobel x and y, Laplacian, sharpen) on the grey picture. The frame goes through the
 real route (POST /filters/camera/frame, via Starlette's TestClient, in this process): multipart
-parsing, JPEG decode, the convolutions and the PNG of the four maps. The reference, measured in
+parsing, JPEG decode, the convolutions and the JPEG of the four maps. The reference, measured in
 the same run with the same protocol, is the Filters page (GET /filters, convolution, channel
 partials and the HTML) for the same JPEG uploaded, with a new bias each request so that no
 cached result is reused. Goal: at least 15 frames per second for one student; the figure of
@@ -91,7 +91,7 @@ def report(timings: dict) -> int:
     print(f"{'request':<44}{'best ms':>9}{'median ms':>11}{'÷ page':>9}")
     for name, best, median in (
         ("Filters page, same picture (reference)", page_best, page_median),
-        ("camera frame: decode + 4 maps + PNG", frame_best, frame_median),
+        ("camera frame: decode + 4 maps + JPEG", frame_best, frame_median),
     ):
         print(f"{name:<44}{best * 1000:>9.2f}{median * 1000:>11.2f}{median / page_median:>8.2f}×")
     # From the median, and from the best run: on a busy machine the best is nearer its own speed.
@@ -105,7 +105,7 @@ def report(timings: dict) -> int:
         )
     answer = timings["answer_bytes"]
     print(
-        f"each answer (the four maps' PNG) is {answer / 1024:.0f} kB: "
+        f"each answer (the four maps as one JPEG) is {answer / 1024:.0f} kB: "
         f"{answer * TARGET_FPS / 1e6:.1f} MB/s per student at {TARGET_FPS:.0f} fps on the network"
     )
     return 0

@@ -1,6 +1,6 @@
 // Filters lab, "Camera (live)" source: frames from static/js/camera.js go to the server one at a
 // time (the next only once the last answer is back, so a slow network never builds a queue),
-// with the lab's current controls, and the feature maps come back as one PNG. "Freeze" sends
+// with the lab's current controls, and the feature maps come back as one JPEG. "Freeze" sends
 // the frame shown through the lab's own upload form, so it becomes an upload:<id> picture.
 (function () {
   const LONG_SIDE = 256;
