@@ -220,11 +220,13 @@ def _student_question_context(request: Request, record, student, error: str = ""
 
 
 def parse_answer(text: str, locale: str) -> float | None:
-    """A number as a student writes it: "0,5" and, on a page with decimal commas, "16.384"
-    (a thousands separator) as well as "16384"."""
+    """A number as a student writes it: "0,5", and "16384" with the page's thousands separator
+    ("16.384" on a page with decimal commas, "16,384" on an English one: a parameter count
+    as the lab writes it)."""
     text = text.strip()
-    if locale in DECIMAL_COMMA_LOCALES and re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
-        text = text.replace(".", "")
+    grouped = r"-?\d{1,3}(\.\d{3})+" if locale in DECIMAL_COMMA_LOCALES else r"-?\d{1,3}(,\d{3})+"
+    if re.fullmatch(grouped, text):
+        text = text.replace("." if locale in DECIMAL_COMMA_LOCALES else ",", "")
     return parse_number(text.replace(",", ".") if text.count(",") == 1 else text)
 
 

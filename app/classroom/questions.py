@@ -8,14 +8,14 @@ gets the teacher's own questions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import numpy as np
 from starlette.datastructures import QueryParams
 
+from app.classroom import lab_questions
 from app.classroom.classes import Question
+from app.classroom.ready import Provider, ReadyQuestion, options_around
 from app.labs import LABS
 from app.labs.filters.fields import FilterFields
 from app.labs.optimizers.fields import OptFields
@@ -29,15 +29,6 @@ from engine.descent import GradientSource, descend
 from engine.pool import pool_output_size
 
 RACE_HORIZON = 2000  # steps each optimizer gets to reach the minimum
-
-
-@dataclass(frozen=True)
-class ReadyQuestion:
-    key: str  # the provider's name for it, sent back by the teacher's form
-    question: Question
-
-
-Provider = Callable[[QueryParams, object], list[ReadyQuestion]]
 
 
 def lab_of(url: str) -> str | None:
@@ -86,16 +77,12 @@ def filters_questions(query: QueryParams, media) -> list[ReadyQuestion]:
          output_size(width, kw, fields.stride, (left, right), 1)),
         (out_h + 1, out_w + 1), (max(1, out_h - 1), max(1, out_w - 1)), (out_h + 2, out_w + 2),
     ]  # fmt: skip
-    sizes = [(out_h, out_w)]
-    for size in wrong:
-        if size not in sizes and min(size) > 0 and len(sizes) < 4:
-            sizes.append(size)
-    sizes.sort()
+    sizes, right = options_around((out_h, out_w), [size for size in wrong if min(size) > 0])
     options = [{"text": N_("%(h)s × %(w)s"), "params": {"h": h, "w": w}} for h, w in sizes]
     question = Question(
         id="", kind="choice", ready=True,
         text=N_("Each feature map of this view: what is its size (height × width)?"),
-        options=options, answer=float(sizes.index((out_h, out_w))),
+        options=options, answer=float(right),
         explanation=N_(
             "⌊(n + padding − dilation·(k − 1) − 1) / stride⌋ + 1. Height: ⌊(%(h)s + %(ph)s − "
             "%(d)s·(%(kh)s − 1) − 1) / %(s)s⌋ + 1 = %(oh)s. Width: ⌊(%(w)s + %(pw)s − "
@@ -130,16 +117,12 @@ def pooling_questions(query: QueryParams, media) -> list[ReadyQuestion]:
         return []
     wrong = [(height, width), (height // k, width // k), (height - k + 1, width - k + 1),
              (out_h + 1, out_w + 1), (max(1, out_h - 1), max(1, out_w - 1))]  # fmt: skip
-    sizes = [(out_h, out_w)]
-    for size in wrong:
-        if size not in sizes and min(size) > 0 and len(sizes) < 4:
-            sizes.append(size)
-    sizes.sort()
+    sizes, right = options_around((out_h, out_w), [size for size in wrong if min(size) > 0])
     question = Question(
         id="", kind="choice", ready=True,
         text=N_("The pooled map of this view: what is its size (height × width)?"),
         options=[{"text": N_("%(h)s × %(w)s"), "params": {"h": h, "w": w}} for h, w in sizes],
-        answer=float(sizes.index((out_h, out_w))),
+        answer=float(right),
         explanation=N_("⌊(n + 2·padding − k) / stride⌋ + 1. Height: ⌊(%(h)s + 2·%(p)s − %(k)s) "
                        "/ %(s)s⌋ + 1 = %(oh)s. Width: ⌊(%(w)s + 2·%(p)s − %(k)s) / %(s)s⌋ + 1 "
                        "= %(ow)s."),
@@ -201,4 +184,5 @@ PROVIDERS: dict[str, Provider] = {
     "filters": filters_questions,
     "pooling": pooling_questions,
     "optimizers": optimizers_questions,
+    **lab_questions.PROVIDERS,  # Pipeline, Training, Text, Signals and Losses
 }

@@ -402,8 +402,9 @@ def test_the_pooled_size_question_is_answered_by_counting_windows(app, query, si
     assert (right["h"], right["w"]) == (expected, expected)
 
 
-def test_a_lab_without_questions_or_a_broken_view_offers_none(app):
-    assert questions.ready_questions("/losses", None) == []
+def test_a_page_that_is_no_lab_view_or_a_broken_view_offers_none(app):
+    assert questions.ready_questions("/class", None) == []
+    assert questions.ready_questions("/losses?yhat=99", None) == []
     assert questions.ready_questions("/filters?stride=0", None) == []
     assert questions.ready_questions("/filters/image.png", None) == []
 
@@ -568,7 +569,9 @@ def test_student_actions_need_a_student_of_this_class(app):
 @pytest.mark.parametrize(
     ("text", "locale", "value"),
     [("16384", "en", 16384.0), ("16.384", "pt_BR", 16384.0), ("16.384", "en", 16.384),
-     ("0,5", "pt_BR", 0.5), ("2.5", "pt_BR", 2.5), ("-1.000", "pt_BR", -1000.0), ("x", "en", None)],
+     ("0,5", "pt_BR", 0.5), ("2.5", "pt_BR", 2.5), ("-1.000", "pt_BR", -1000.0), ("x", "en", None),
+     ("44,426", "en", 44426.0), ("1,234,567", "en", 1234567.0), ("0,5", "en", 0.5),
+     ("44,426", "pt_BR", 44.426)],
 )  # fmt: skip
 def test_a_typed_answer_is_read_as_the_pages_language_writes_numbers(text, locale, value):
     from app.classroom.question_routes import parse_answer
