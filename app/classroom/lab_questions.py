@@ -16,7 +16,7 @@ from app.labs.pipeline.views import shape_table
 from app.labs.signals.fields import SlideFields
 from app.labs.text.fields import TextFields
 from app.labs.text.network import builtin_network
-from app.labs.text.stages import tokenize_lines
+from app.labs.text.stages import check_words, tokenize_lines
 from app.labs.training.fields import TrainFields
 from app.labs.training.views import summarise
 from app.web.i18n import N_
@@ -89,7 +89,9 @@ def text_questions(query: QueryParams, media) -> list[ReadyQuestion]:
     if state.run:  # a trained run's vocabulary: the lab's own page says what it does
         return []
     net = builtin_network(state, media.results)
-    line = tokenize_lines(state, net)[state.follow - 1]
+    lines = tokenize_lines(state, net)
+    check_words(lines, net)  # text the lab refuses (no words at all) is a broken view
+    line = lines[state.follow - 1]
     pads, cut = line.pad_front + line.pad_back, len(line.cut_front) + len(line.cut_back)
     if pads:
         explanation = N_("It has %(ids)s ids in the vocabulary, so %(maxlen)s − %(ids)s = "

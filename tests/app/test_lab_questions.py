@@ -134,6 +134,8 @@ def test_a_broken_view_offers_none(media):
     assert asked("/train?size=99", media) == {}
     assert asked("/pipeline?arch=conv+8+99x99", media) == {}
     assert asked("/signals?xs=a+b", media) == {}
+    assert asked("/text?text=%21%21%21", media) == {}  # no words: the lab refuses it
+    assert asked("/text?follow=9", media) == {}
 
 
 @pytest.mark.parametrize("locale", ["en", "pt_BR"])
