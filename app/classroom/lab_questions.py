@@ -199,23 +199,17 @@ def losses_questions(query: QueryParams, media) -> list[ReadyQuestion]:
         explanation_params={"y": state.y, "yhat": state.yhat, "mse": mse_value},
     )  # fmt: skip
     pull_mse, pull_mae = abs(measured["mse"].grad), abs(measured["mae"].grad)
-    names = [N_("MSE"), N_("MAE"), N_("Both the same")]
-    harder = 0 if pull_mse > pull_mae else 1 if pull_mae > pull_mse else 2
-    pull = Question(
-        id="", kind="choice", ready=True,
-        text=N_("At this prediction, which loss pulls ŷ toward y harder (the larger gradient)?"),
-        options=[{"text": name} for name in names], answer=float(harder),
+    pull = one_of_two(
+        N_("At this prediction, which loss pulls ŷ toward y harder (the larger gradient)?"),
+        (N_("MSE"), pull_mse), (N_("MAE"), pull_mae), lower_wins=False,
         explanation=N_("|dMSE/dŷ| = |2(ŷ − y)| = %(mse)s and |dMAE/dŷ| = %(mae)s: MSE pulls "
                        "harder than MAE once ŷ is more than half a unit from y."),
         explanation_params={"mse": round(pull_mse, 6), "mae": round(pull_mae, 6)},
     )  # fmt: skip
     a, b = error_table(state.ys, state.pa), error_table(state.ys, state.pb)
-    models = [N_("Model A"), N_("Model B"), N_("Both the same")]
-    lower = 0 if a.mse < b.mse else 1 if b.mse < a.mse else 2
-    squares = Question(
-        id="", kind="choice", ready=True,
-        text=N_("Why squares: which model has the lower MSE on these targets?"),
-        options=[{"text": name} for name in models], answer=float(lower),
+    squares = one_of_two(
+        N_("Why squares: which model has the lower MSE on these targets?"),
+        (N_("Model A"), a.mse), (N_("Model B"), b.mse), lower_wins=True,
         explanation=N_("MSE: model A %(a)s, model B %(b)s. MAE: model A %(ma)s, model B %(mb)s. "
                        "Squaring makes one large error weigh more than several small ones."),
         explanation_params={"a": round(a.mse, 6), "b": round(b.mse, 6),
@@ -223,6 +217,18 @@ def losses_questions(query: QueryParams, media) -> list[ReadyQuestion]:
     )  # fmt: skip
     return [ReadyQuestion("mse", mse), ReadyQuestion("pull", pull),
             ReadyQuestion("squares", squares)]  # fmt: skip
+
+
+def one_of_two(text: str, first, second, lower_wins: bool, explanation: str,
+               explanation_params: dict) -> Question:  # fmt: skip
+    """Which of two (name msgid, value) pairs has the lower (or higher) value, or both the same."""
+    (first_name, a), (second_name, b) = first, second
+    answer = 2 if a == b else int((b < a) == lower_wins)
+    return Question(
+        id="", kind="choice", ready=True, text=text,
+        options=[{"text": name} for name in (first_name, second_name, N_("Both the same"))],
+        answer=float(answer), explanation=explanation, explanation_params=explanation_params,
+    )  # fmt: skip
 
 
 PROVIDERS = {
