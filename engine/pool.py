@@ -86,24 +86,16 @@ def _float(x):
 
 def _max_pool_2x2(x):
     """2×2 windows at stride 2 without padding (nearly every CNN's pool), with the indices,
-    from pairwise comparisons of a reshaped view: 2.6× faster than the masked copies of the
-    general path. A window's first maximum in row-major order is the first column's in the
-    first row holding the maximum, so rows are compared after columns, ties to the earlier
-    one. None when a NaN is in play (the general path lets it win its window)."""
-    n, c, h, w = x.shape
-    oh, ow = h // 2, w // 2
-    windows = x[:, :, : 2 * oh, : 2 * ow].reshape(n, c, oh, 2, ow, 2)
-    left, right = windows[..., 0], windows[..., 1]  # (N, C, oh, 2, ow): each window row
-    right_wins = right > left
-    row_max = np.maximum(left, right)
-    top, bottom = row_max[:, :, :, 0], row_max[:, :, :, 1]  # (N, C, oh, ow)
-    best = np.maximum(top, bottom)
-    if np.isnan(best).any():
+    from the winners' masks (max_pool_2x2_winners): 2.6× faster than the masked copies of the
+    general path. None when a NaN is in play (the general path lets it win its window)."""
+    found = max_pool_2x2_winners(x)
+    if found is None:
         return None
-    bottom_wins = bottom > top
-    column = np.where(bottom_wins, right_wins[:, :, :, 1], right_wins[:, :, :, 0])
-    rows = np.arange(0, 2 * oh, 2).reshape(-1, 1) + bottom_wins  # (oh, 1) + (N, C, oh, ow)
-    columns = np.arange(0, 2 * ow, 2) + column
+    best, (right_top, right_bottom, bottom) = found
+    h, w = x.shape[2:]
+    column = np.where(bottom, right_bottom, right_top)  # the winning row's right cell won
+    rows = np.arange(0, 2 * (h // 2), 2).reshape(-1, 1) + bottom  # (oh, 1) + (N, C, oh, ow)
+    columns = np.arange(0, 2 * (w // 2), 2) + column
     return best, rows * w + columns  # flat positions in each H×W plane, int64
 
 
