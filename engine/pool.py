@@ -110,11 +110,11 @@ class Winners2x2(NamedTuple):
 
 
 def max_pool_2x2_winners(x) -> tuple[np.ndarray, Winners2x2] | None:
-    """Max pooling with 2×2 windows at stride 2, no padding, for a layer in training: the
-    pooled map and which cell won each window (the first maximum in row-major order, as
-    PyTorch's indices), from six whole-array passes over strided views of the four cells. The
-    results keep x's memory order (batch-last stays batch-last). None when a NaN is in play
-    (the general path lets it win its window)."""
+    """Max pooling with 2×2 windows at stride 2, no padding (a layer's forward, and the
+    indices of _max_pool_2x2): the pooled map and which cell won each window (the first
+    maximum in row-major order, as PyTorch's indices), from six whole-array passes over strided
+    views of the four cells. The results keep x's memory order (batch-last stays batch-last).
+    None when a NaN is in play (the general path lets it win its window)."""
     n, c, h, w = x.shape
     oh, ow = h // 2, w // 2
     cells = x[:, :, : 2 * oh, : 2 * ow].reshape(n, c, oh, 2, ow, 2)
